@@ -1,0 +1,122 @@
+package io.petrel.store.ratis;
+
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.function.Function;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Group commit: writes that arrive while earlier ones are in flight are sent together as one log
+ * entry, so throughput grows with concurrency instead of being capped at one consensus round per
+ * write. A lone writer is sent at once, so it pays no batching delay.
+ */
+final class GroupCommitter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
+    static final int MAX_COMMANDS_PER_ENTRY = 1024;
+    static final long MAX_BYTES_PER_ENTRY = 8L * 1024 * 1024;
+    static final int MAX_ENTRIES_IN_FLIGHT = 4;
+
+    private final RaftClient client;
+    private final Function<Throwable, RuntimeException> errors;
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final Semaphore inFlight = new Semaphore(MAX_ENTRIES_IN_FLIGHT);
+    private final Thread sender;
+    private volatile boolean closed;
+
+    private record Pending(WriteCmd cmd, CompletableFuture<WriteResult> result) {
+    }
+
+    GroupCommitter(String name, RaftClient client, Function<Throwable, RuntimeException> errors) {
+        this.client = requireNonNull(client, "client");
+        this.errors = requireNonNull(errors, "errors");
+        this.sender = Thread.ofPlatform().name("petrel-commit-" + name).daemon().start(this::run);
+    }
+
+    CompletableFuture<WriteResult> submit(WriteCmd cmd) {
+        CompletableFuture<WriteResult> f = new CompletableFuture<>();
+        if (closed) {
+            f.completeExceptionally(new IllegalStateException("store client is closed"));
+            return f;
+        }
+        queue.add(new Pending(cmd, f));
+        return f;
+    }
+
+    private void run() {
+        List<Pending> batch = new ArrayList<>();
+        while (!closed) {
+            try {
+                inFlight.acquire();
+                Pending first = queue.take();
+                batch.add(first);
+                long bytes = first.cmd().approximateBytes();
+                Pending next;
+                while (batch.size() < MAX_COMMANDS_PER_ENTRY && bytes < MAX_BYTES_PER_ENTRY && (next = queue.poll()) != null) {
+                    batch.add(next);
+                    bytes += next.cmd().approximateBytes();
+                }
+                send(List.copyOf(batch));
+                batch.clear();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        RuntimeException gone = new IllegalStateException("store client is closed");
+        batch.forEach(p -> p.result().completeExceptionally(gone));
+        queue.forEach(p -> p.result().completeExceptionally(gone));
+    }
+
+    private void send(List<Pending> batch) {
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            reply = client.async().send(Codec.writeRequest(batch.stream().map(Pending::cmd).toList()));
+        } catch (RuntimeException e) {
+            inFlight.release();
+            fail(batch, e);
+            return;
+        }
+        reply.whenComplete((r, t) -> {
+            inFlight.release();
+            if (t != null) {
+                fail(batch, t);
+            } else if (!r.isSuccess()) {
+                fail(batch, r.getException());
+            } else {
+                try {
+                    List<WriteResult> results = Codec.decodeWriteReply(r.getMessage().getContent());
+                    if (results.size() != batch.size()) {
+                        throw new IllegalStateException("the store answered " + results.size() + " results for " + batch.size() + " writes");
+                    }
+                    for (int i = 0; i < batch.size(); i++) {
+                        batch.get(i).result().complete(results.get(i));
+                    }
+                } catch (RuntimeException e) {
+                    LOG.error("undecodable reply to a write batch", e);
+                    fail(batch, e);
+                }
+            }
+        });
+    }
+
+    private void fail(List<Pending> batch, Throwable t) {
+        RuntimeException e = errors.apply(t);
+        batch.forEach(p -> p.result().completeExceptionally(e));
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        sender.interrupt();
+    }
+}

@@ -1,0 +1,523 @@
+package io.petrel.store.ratis;
+
+import io.petrel.store.KeyValue;
+import io.petrel.store.StoreException;
+import io.petrel.store.WatchEvent;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The replicated state of one replica, kept in RocksDB: the data, the leases, and in the same write
+ * batch as every change, the log position it covers ({@code applied}) and the store revision.
+ *
+ * <p>{@link #apply} is deterministic: it depends only on the state and on the log entry (including
+ * the leader's clock stamped into it), never on this machine's clock or on how entries were batched.
+ * It is called by one thread only (Ratis's state machine updater); reads may come from any thread.
+ */
+final class KvState implements AutoCloseable {
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private static final byte[] CF_META = "meta".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CF_LEASES = "leases".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] K_APPLIED = bytes("applied");
+    private static final byte[] K_REVISION = bytes("revision");
+    private static final byte[] K_CLOCK = bytes("clock");
+    private static final byte[] K_LEASE_TERM = bytes("leaseTerm");
+    private static final byte[] K_NEXT_LEASE = bytes("nextLease");
+
+    private final Path dir;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions cfOptions;
+    private final LRUCache cache;
+    private final RocksDB db;
+    private final ColumnFamilyHandle data;
+    private final ColumnFamilyHandle meta;
+    private final ColumnFamilyHandle leases;
+    private final WriteOptions writeOptions;
+
+    // In memory, rebuilt from the DB on open; changed only by apply().
+    private volatile long appliedTerm;
+    private volatile long appliedIndex;
+    private volatile long revision;
+    private long clock;
+    private long leaseTerm;
+    private long nextLease;
+    private final Map<Long, LeaseState> leaseTable = new HashMap<>();
+    private final Map<Long, Set<String>> leaseKeys = new HashMap<>();
+
+    record LeaseState(long ttlMillis, long deadline) {
+    }
+
+    /** What one log entry changed, for the replies and the watchers. */
+    record Applied(List<WriteResult> results, List<WatchEvent> events) {
+    }
+
+    private KvState(Path dir, DBOptions dbOptions, ColumnFamilyOptions cfOptions, LRUCache cache, RocksDB db,
+                    List<ColumnFamilyHandle> handles) {
+        this.dir = dir;
+        this.dbOptions = dbOptions;
+        this.cfOptions = cfOptions;
+        this.cache = cache;
+        this.db = db;
+        this.data = handles.get(0);
+        this.meta = handles.get(1);
+        this.leases = handles.get(2);
+        // The Raft log is fsynced and replays whatever the WAL lost, so RocksDB need not sync.
+        this.writeOptions = new WriteOptions().setSync(false);
+    }
+
+    /**
+     * Opens (creating if missing) the state in {@code dir}. With {@code verify}, every table file's
+     * checksums are read first, so a corrupted file stops the start instead of serving wrong data.
+     */
+    static KvState open(Path dir, boolean verify) throws RocksDBException {
+        LRUCache cache = new LRUCache(16L * 1024 * 1024);
+        ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()
+                .setWriteBufferSize(8L * 1024 * 1024)
+                .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache));
+        DBOptions dbOptions = new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setParanoidChecks(true)
+                .setMaxOpenFiles(256)
+                .setKeepLogFileNum(3)
+                .setMaxTotalWalSize(64L * 1024 * 1024);
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
+                new ColumnFamilyDescriptor(CF_META, cfOptions),
+                new ColumnFamilyDescriptor(CF_LEASES, cfOptions));
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        RocksDB db;
+        try {
+            db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        } catch (RocksDBException e) {
+            dbOptions.close();
+            cfOptions.close();
+            cache.close();
+            throw e;
+        }
+        KvState state = new KvState(dir, dbOptions, cfOptions, cache, db, handles);
+        try {
+            if (verify) {
+                db.verifyChecksum();
+            }
+            state.load();
+        } catch (RocksDBException | RuntimeException e) {
+            state.close();
+            throw e;
+        }
+        return state;
+    }
+
+    private void load() throws RocksDBException {
+        byte[] applied = db.get(meta, K_APPLIED);
+        if (applied != null) {
+            ByteBuffer b = ByteBuffer.wrap(applied);
+            appliedTerm = b.getLong();
+            appliedIndex = b.getLong();
+        }
+        revision = longOr(db.get(meta, K_REVISION), 0);
+        clock = longOr(db.get(meta, K_CLOCK), 0);
+        leaseTerm = longOr(db.get(meta, K_LEASE_TERM), 0);
+        nextLease = longOr(db.get(meta, K_NEXT_LEASE), 1);
+        try (RocksIterator it = db.newIterator(leases)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                ByteBuffer v = ByteBuffer.wrap(it.value());
+                leaseTable.put(ByteBuffer.wrap(it.key()).getLong(), new LeaseState(v.getLong(), v.getLong()));
+            }
+        }
+        try (RocksIterator it = db.newIterator(data)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                long lease = ByteBuffer.wrap(it.value()).getLong(24);
+                if (lease != 0) {
+                    leaseKeys.computeIfAbsent(lease, l -> new LinkedHashSet<>()).add(new String(it.key(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    long appliedTerm() {
+        return appliedTerm;
+    }
+
+    long appliedIndex() {
+        return appliedIndex;
+    }
+
+    long revision() {
+        return revision;
+    }
+
+    /** The earliest lease deadline on the replicated clock, or {@code Long.MAX_VALUE}. */
+    synchronized long earliestLeaseDeadline() {
+        return leaseTable.values().stream().mapToLong(LeaseState::deadline).min().orElse(Long.MAX_VALUE);
+    }
+
+    /** The replicated clock: the newest leader time applied. */
+    synchronized long clock() {
+        return clock;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Apply
+
+    /**
+     * Applies one log entry's commands in order and persists them, with the entry's position, in one
+     * atomic write.
+     */
+    synchronized Applied apply(long term, long index, long leaderTime, List<WriteCmd> cmds) throws RocksDBException {
+        Batch batch = new Batch();
+        // The replicated clock never goes back, whatever the new leader's clock says.
+        clock = Math.max(clock, leaderTime);
+        if (term > leaseTerm) {
+            // A new leader cannot know when its predecessor last renewed a lease: give every lease its
+            // full time again rather than expire one that a client was renewing.
+            leaseTerm = term;
+            for (Map.Entry<Long, LeaseState> e : leaseTable.entrySet()) {
+                LeaseState renewed = new LeaseState(e.getValue().ttlMillis(), Math.max(e.getValue().deadline(), clock + e.getValue().ttlMillis()));
+                e.setValue(renewed);
+                batch.putLease(e.getKey(), renewed);
+            }
+        }
+        expireLeases(batch);
+        List<WriteResult> results = new ArrayList<>(cmds.size());
+        for (WriteCmd cmd : cmds) {
+            results.add(switch (cmd.type()) {
+                case COMMIT -> commit(batch, cmd);
+                case GRANT_LEASE -> grant(batch, cmd);
+                case KEEP_ALIVE -> keepAlive(batch, cmd);
+                case REVOKE_LEASE -> revoke(batch, cmd.leaseId(), WatchEvent.Cause.LEASE_REVOKED);
+                case TICK -> WriteResult.ok(revision, false);
+            });
+        }
+        try (WriteBatch wb = new WriteBatch()) {
+            for (Map.Entry<String, byte[]> e : batch.data.entrySet()) {
+                byte[] key = bytes(e.getKey());
+                if (e.getValue() == null) {
+                    wb.delete(data, key);
+                } else {
+                    wb.put(data, key, e.getValue());
+                }
+            }
+            for (Map.Entry<Long, LeaseState> e : batch.leases.entrySet()) {
+                byte[] key = ByteBuffer.allocate(8).putLong(0, e.getKey()).array();
+                if (e.getValue() == null) {
+                    wb.delete(leases, key);
+                } else {
+                    wb.put(leases, key, ByteBuffer.allocate(16).putLong(e.getValue().ttlMillis()).putLong(e.getValue().deadline()).array());
+                }
+            }
+            wb.put(meta, K_APPLIED, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+            wb.put(meta, K_REVISION, longBytes(batch.revision));
+            wb.put(meta, K_CLOCK, longBytes(clock));
+            wb.put(meta, K_LEASE_TERM, longBytes(leaseTerm));
+            wb.put(meta, K_NEXT_LEASE, longBytes(nextLease));
+            db.write(writeOptions, wb);
+        }
+        appliedTerm = term;
+        appliedIndex = index;
+        revision = batch.revision;
+        return new Applied(results, batch.events);
+    }
+
+    /** Marks a log entry that changes no data (a configuration or leader no-op entry) as applied. */
+    synchronized void applyEmpty(long term, long index) throws RocksDBException {
+        db.put(meta, writeOptions, K_APPLIED, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+        appliedTerm = term;
+        appliedIndex = index;
+    }
+
+    private WriteResult commit(Batch batch, WriteCmd cmd) throws RocksDBException {
+        for (WriteCmd.OpDto op : cmd.ops()) {
+            if (op.key() == null || op.key().isEmpty() || (op.put() && op.value() == null)) {
+                return WriteResult.invalid("malformed operation");
+            }
+            if (op.leaseId() != 0 && !leaseTable.containsKey(op.leaseId())) {
+                return WriteResult.leaseNotFound(op.leaseId());
+            }
+        }
+        Map<String, Record> current = new HashMap<>();
+        for (WriteCmd.OpDto op : cmd.ops()) {
+            Record rec = batch.read(op.key());
+            long currentRevision = rec == null ? 0 : rec.modRevision;
+            if (!op.expectation().holdsFor(currentRevision)) {
+                return WriteResult.conflict(op.key(), currentRevision);
+            }
+            current.put(op.key(), rec);
+        }
+        boolean anyChange = cmd.ops().stream().anyMatch(op -> op.put() || current.get(op.key()) != null);
+        if (!anyChange) {
+            return WriteResult.ok(batch.revision, false);
+        }
+        long rev = ++batch.revision;
+        boolean deleted = false;
+        for (WriteCmd.OpDto op : cmd.ops()) {
+            Record old = current.get(op.key());
+            if (op.put()) {
+                Record rec = new Record(old == null ? rev : old.createRevision, rev, old == null ? 1 : old.version + 1,
+                        op.leaseId(), op.value());
+                batch.write(op.key(), rec);
+                relinkLease(op.key(), old == null ? 0 : old.leaseId, op.leaseId());
+                batch.events.add(new WatchEvent(WatchEvent.Type.PUT, rec.toKeyValue(op.key()), rev, WatchEvent.Cause.CLIENT));
+            } else if (old != null) {
+                batch.write(op.key(), null);
+                relinkLease(op.key(), old.leaseId, 0);
+                batch.events.add(new WatchEvent(WatchEvent.Type.DELETE, old.toKeyValue(op.key()), rev, WatchEvent.Cause.CLIENT));
+                deleted = true;
+            }
+        }
+        return WriteResult.ok(rev, deleted);
+    }
+
+    private void relinkLease(String key, long oldLease, long newLease) {
+        if (oldLease == newLease) {
+            return;
+        }
+        if (oldLease != 0) {
+            Set<String> keys = leaseKeys.get(oldLease);
+            if (keys != null) {
+                keys.remove(key);
+            }
+        }
+        if (newLease != 0) {
+            leaseKeys.computeIfAbsent(newLease, l -> new LinkedHashSet<>()).add(key);
+        }
+    }
+
+    private WriteResult grant(Batch batch, WriteCmd cmd) {
+        if (cmd.ttlMillis() <= 0) {
+            return WriteResult.invalid("lease ttl must be positive");
+        }
+        long id = nextLease++;
+        LeaseState lease = new LeaseState(cmd.ttlMillis(), clock + cmd.ttlMillis());
+        leaseTable.put(id, lease);
+        batch.putLease(id, lease);
+        return WriteResult.lease(id, cmd.ttlMillis(), true);
+    }
+
+    private WriteResult keepAlive(Batch batch, WriteCmd cmd) {
+        LeaseState lease = leaseTable.get(cmd.leaseId());
+        if (lease == null) {
+            return WriteResult.leaseNotFound(cmd.leaseId());
+        }
+        LeaseState renewed = new LeaseState(lease.ttlMillis(), clock + lease.ttlMillis());
+        leaseTable.put(cmd.leaseId(), renewed);
+        batch.putLease(cmd.leaseId(), renewed);
+        return WriteResult.lease(cmd.leaseId(), lease.ttlMillis(), true);
+    }
+
+    private WriteResult revoke(Batch batch, long leaseId, WatchEvent.Cause cause) throws RocksDBException {
+        LeaseState lease = leaseTable.remove(leaseId);
+        if (lease == null) {
+            return WriteResult.leaseNotFound(leaseId);
+        }
+        batch.putLease(leaseId, null);
+        Set<String> keys = leaseKeys.remove(leaseId);
+        if (keys != null && !keys.isEmpty()) {
+            long rev = ++batch.revision;
+            for (String key : keys) {
+                Record old = batch.read(key);
+                if (old != null) {
+                    batch.write(key, null);
+                    batch.events.add(new WatchEvent(WatchEvent.Type.DELETE, old.toKeyValue(key), rev, cause));
+                }
+            }
+        }
+        return WriteResult.lease(leaseId, lease.ttlMillis(), true);
+    }
+
+    private void expireLeases(Batch batch) throws RocksDBException {
+        List<Long> expired = leaseTable.entrySet().stream()
+                .filter(e -> e.getValue().deadline() <= clock)
+                .map(Map.Entry::getKey)
+                .sorted()
+                .toList();
+        for (long id : expired) {
+            revoke(batch, id, WatchEvent.Cause.LEASE_EXPIRED);
+        }
+    }
+
+    /** The changes of one log entry, not yet written; reads see them before the DB. */
+    private final class Batch {
+        final Map<String, byte[]> data = new TreeMap<>();
+        final Map<Long, LeaseState> leases = new HashMap<>();
+        final List<WatchEvent> events = new ArrayList<>();
+        long revision = KvState.this.revision;
+
+        Record read(String key) throws RocksDBException {
+            if (data.containsKey(key)) {
+                byte[] v = data.get(key);
+                return v == null ? null : Record.decode(v);
+            }
+            byte[] v = db.get(KvState.this.data, bytes(key));
+            return v == null ? null : Record.decode(v);
+        }
+
+        void write(String key, Record rec) {
+            data.put(key, rec == null ? null : rec.encode());
+        }
+
+        void putLease(long id, LeaseState lease) {
+            leases.put(id, lease);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reads
+
+    Optional<KeyValue> get(String key) {
+        try {
+            byte[] v = db.get(data, bytes(key));
+            return v == null ? Optional.empty() : Optional.of(Record.decode(v).toKeyValue(key));
+        } catch (RocksDBException e) {
+            throw new StoreException("read of '" + key + "' failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Keys with {@code prefix} after {@code startAfter}, at most {@code limit}, and whether more follow. */
+    QueryResult scan(String prefix, String startAfter, int limit) {
+        byte[] prefixBytes = bytes(prefix);
+        List<KeyValue> items = new ArrayList<>();
+        boolean more = false;
+        try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(data, ro)) {
+            long rev = revision;
+            byte[] start = startAfter.isEmpty() || startAfter.compareTo(prefix) < 0 ? prefixBytes : bytes(startAfter);
+            for (it.seek(start); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (!startsWith(key, prefixBytes)) {
+                    break;
+                }
+                String k = new String(key, StandardCharsets.UTF_8);
+                if (!startAfter.isEmpty() && k.equals(startAfter)) {
+                    continue;
+                }
+                if (items.size() == limit) {
+                    more = true;
+                    break;
+                }
+                items.add(Record.decode(it.value()).toKeyValue(k));
+            }
+            String last = items.isEmpty() ? startAfter : items.getLast().key();
+            return new QueryResult(items, more, rev, more ? last : "", null);
+        }
+    }
+
+    /**
+     * A digest of the replicated state (data, leases, revision): two replicas that applied the same
+     * log prefix have the same digest.
+     */
+    String digest() {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            try (RocksIterator it = db.newIterator(data)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    sha.update(lengthPrefix(it.key()));
+                    sha.update(it.key());
+                    sha.update(lengthPrefix(it.value()));
+                    sha.update(it.value());
+                }
+            }
+            try (RocksIterator it = db.newIterator(leases)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    sha.update(it.key());
+                    sha.update(it.value());
+                }
+            }
+            sha.update(longBytes(revision));
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Writes a consistent, openable copy of the DB to {@code target} (which must not exist). */
+    void checkpoint(Path target) throws RocksDBException {
+        try (Checkpoint cp = Checkpoint.create(db)) {
+            cp.createCheckpoint(target.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        writeOptions.close();
+        data.close();
+        meta.close();
+        leases.close();
+        db.close();
+        dbOptions.close();
+        cfOptions.close();
+        cache.close();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** The stored form of a value: [createRevision][modRevision][version][leaseId][value]. */
+    private record Record(long createRevision, long modRevision, long version, long leaseId, byte[] value) {
+        byte[] encode() {
+            return ByteBuffer.allocate(32 + value.length).putLong(createRevision).putLong(modRevision)
+                    .putLong(version).putLong(leaseId).put(value).array();
+        }
+
+        static Record decode(byte[] bytes) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            return new Record(b.getLong(), b.getLong(), b.getLong(), b.getLong(), Arrays.copyOfRange(bytes, 32, bytes.length));
+        }
+
+        KeyValue toKeyValue(String key) {
+            return new KeyValue(key, value, createRevision, modRevision, version, leaseId);
+        }
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    private static byte[] lengthPrefix(byte[] b) {
+        return ByteBuffer.allocate(4).putInt(0, b.length).array();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] longBytes(long v) {
+        return ByteBuffer.allocate(8).putLong(0, v).array();
+    }
+
+    private static long longOr(byte[] b, long dflt) {
+        return b == null ? dflt : ByteBuffer.wrap(b).getLong();
+    }
+}

@@ -1,0 +1,13 @@
+package io.petrel.store.ratis;
+
+import io.petrel.store.KeyValue;
+import io.petrel.store.Staleness;
+
+import java.util.List;
+
+/** The answer to a {@link Query}, with the serving replica's staleness. */
+record QueryResult(List<KeyValue> items, boolean more, long revision, String digest, Staleness staleness) {
+    QueryResult {
+        items = items == null ? List.of() : List.copyOf(items);
+    }
+}

@@ -1,0 +1,295 @@
+package io.petrel.store.ratis;
+
+import io.petrel.store.ConflictException;
+import io.petrel.store.DiskFullException;
+import io.petrel.store.InvalidRequestException;
+import io.petrel.store.KeyValue;
+import io.petrel.store.Lease;
+import io.petrel.store.LeaseNotFoundException;
+import io.petrel.store.NoQuorumException;
+import io.petrel.store.Op;
+import io.petrel.store.Read;
+import io.petrel.store.ReadConsistency;
+import io.petrel.store.ScanPage;
+import io.petrel.store.ScanRequest;
+import io.petrel.store.Store;
+import io.petrel.store.StoreException;
+import io.petrel.store.StoreLimits;
+import io.petrel.store.Watch;
+import io.petrel.store.WatchListener;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The {@link Store} on a Ratis group. Writes are group-committed through a Raft client; reads are
+ * linearizable through ReadIndex, served by the local zone when this handle lives next to a replica
+ * (follower reads), else by the leader.
+ */
+public final class RatisStore implements Store {
+    private final String name;
+    private final RaftGroup group;
+    private final RaftClient client;
+    private final GroupCommitter committer;
+    private final StoreLimits limits;
+    private final StoreTuning tuning;
+    /** The replica in this process, if any: local reads, watches and a fast "no quorum" check. */
+    private final LocalReplica local;
+
+    /** What a handle needs from a replica in the same process. */
+    interface LocalReplica {
+        String zone();
+
+        QueryResult answer(Query query);
+
+        Watch watch(String prefix, WatchListener listener);
+
+        /** Fails at once when this zone has had no leader for a while, rather than retrying until the timeout. */
+        void checkQuorum();
+    }
+
+    RatisStore(String name, RaftGroup group, StoreTuning tuning, StoreLimits limits, LocalReplica local) {
+        this.name = requireNonNull(name, "name");
+        this.group = requireNonNull(group, "group");
+        this.tuning = requireNonNull(tuning, "tuning");
+        this.limits = requireNonNull(limits, "limits");
+        this.local = local;
+        this.client = RatisGroup.client(group, tuning);
+        this.committer = new GroupCommitter(name, client, this::translate);
+    }
+
+    /** A client of a region's store from outside its zones (tools, tests, benchmarks). */
+    public static RatisStore connect(String region, List<Peer> peers, StoreTuning tuning) {
+        return new RatisStore("client", RatisGroup.of(region, peers), tuning, StoreLimits.DEFAULT, null);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reads
+
+    @Override
+    public Read<Optional<KeyValue>> get(String key, ReadConsistency consistency) {
+        limits.checkKey(key);
+        QueryResult r = query(Query.get(key), consistency);
+        Optional<KeyValue> value = r.items().stream().findFirst();
+        return new Read<>(value, consistency == ReadConsistency.LOCAL ? r.staleness() : null);
+    }
+
+    @Override
+    public ScanPage scan(ScanRequest request) {
+        limits.checkScan(request);
+        QueryResult r = query(Query.scan(request.prefix(), request.startAfter(), request.limit()), request.consistency());
+        return new ScanPage(r.items(), r.more(), r.more() ? r.items().getLast().key() : "", r.revision(),
+                request.consistency() == ReadConsistency.LOCAL ? r.staleness() : null);
+    }
+
+    @Override
+    public long revision() {
+        return query(Query.revision(), ReadConsistency.LINEARIZABLE).revision();
+    }
+
+    /** The state digest of one zone's replica, read there without a quorum (for consistency checks). */
+    public QueryResultView digestOf(String zone) {
+        QueryResult r = await(client.async().sendStaleRead(Codec.query(Query.digest()), 0, RatisGroup.peerId(zone)));
+        return new QueryResultView(r.digest(), r.revision(), r.staleness().appliedIndex());
+    }
+
+    /** A zone's digest of its state, the revision and the log index it covers. */
+    public record QueryResultView(String digest, long revision, long appliedIndex) {
+    }
+
+    private QueryResult query(Query q, ReadConsistency consistency) {
+        if (consistency == ReadConsistency.LOCAL) {
+            return localQuery(q);
+        }
+        CompletableFuture<RaftClientReply> reply = local != null
+                ? client.async().sendReadOnly(Codec.query(q), RatisGroup.peerId(local.zone()))
+                : client.async().sendReadOnly(Codec.query(q));
+        return await(reply);
+    }
+
+    private QueryResult localQuery(Query q) {
+        if (local != null) {
+            return local.answer(q);
+        }
+        StoreException last = null;
+        for (RaftPeer peer : group.getPeers()) {
+            try {
+                return await(client.async().sendStaleRead(Codec.query(q), 0, peer.getId()));
+            } catch (StoreException e) {
+                last = e;
+            }
+        }
+        throw new StoreException("no zone answered a local read: " + (last == null ? "no peers" : last.getMessage()), last);
+    }
+
+    private QueryResult await(CompletableFuture<RaftClientReply> reply) {
+        RaftClientReply r = join(reply);
+        if (!r.isSuccess()) {
+            throw translate(r.getException());
+        }
+        return Codec.decodeQueryReply(r.getMessage().getContent());
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Writes
+
+    @Override
+    public boolean delete(String key, io.petrel.store.Expect expect) {
+        WriteResult r = write(WriteCmd.commit(List.of(new Op.Delete(key, expect))), List.of(new Op.Delete(key, expect)));
+        return r.deleted();
+    }
+
+    @Override
+    public long commit(List<Op> ops) {
+        return join(commitAsync(ops)).revision();
+    }
+
+    /** Submits a commit without waiting; the future fails with the same exceptions {@link #commit} throws. */
+    public CompletableFuture<WriteResult> commitAsync(List<Op> ops) {
+        limits.checkOps(ops);
+        return submit(WriteCmd.commit(ops)).thenApply(r -> check(r, ops));
+    }
+
+    @Override
+    public Lease grantLease(Duration ttl) {
+        if (ttl == null || ttl.toMillis() < 1) {
+            throw new InvalidRequestException("a lease needs a positive time to live");
+        }
+        WriteResult r = write(WriteCmd.grantLease(ttl.toMillis()), List.of());
+        return new Lease(r.leaseId(), r.ttlMillis());
+    }
+
+    @Override
+    public Lease keepAlive(long leaseId) {
+        WriteResult r = write(WriteCmd.keepAlive(leaseId), List.of());
+        return new Lease(r.leaseId(), r.ttlMillis());
+    }
+
+    @Override
+    public boolean revokeLease(long leaseId) {
+        try {
+            write(WriteCmd.revokeLease(leaseId), List.of());
+            return true;
+        } catch (LeaseNotFoundException e) {
+            return false;
+        }
+    }
+
+    /** Sends the replicated clock forward so that lapsed leases expire even when nothing is written. */
+    CompletableFuture<WriteResult> tick() {
+        return committer.submit(WriteCmd.tick());
+    }
+
+    @Override
+    public Watch watch(String prefix, WatchListener listener) {
+        requireNonNull(prefix, "prefix");
+        requireNonNull(listener, "listener");
+        if (local == null) {
+            throw new UnsupportedOperationException("watch needs a replica in this process; this is a remote client");
+        }
+        return local.watch(prefix, listener);
+    }
+
+    private WriteResult write(WriteCmd cmd, List<Op> ops) {
+        if (!ops.isEmpty()) {
+            limits.checkOps(ops);
+        }
+        return join(submit(cmd).thenApply(r -> check(r, ops)));
+    }
+
+    private CompletableFuture<WriteResult> submit(WriteCmd cmd) {
+        if (local != null) {
+            try {
+                local.checkQuorum();
+            } catch (NoQuorumException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+        return committer.submit(cmd);
+    }
+
+    private static WriteResult check(WriteResult r, List<Op> ops) {
+        return switch (r.status()) {
+            case OK -> r;
+            case CONFLICT -> {
+                Op op = ops.stream().filter(o -> o.key().equals(r.conflictKey())).findFirst().orElseThrow();
+                throw new ConflictException(r.conflictKey(), op.expect(), r.actualRevision());
+            }
+            case LEASE_NOT_FOUND -> throw new LeaseNotFoundException(r.leaseId());
+            case INVALID -> throw new InvalidRequestException(r.message());
+        };
+    }
+
+    private <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.get(tuning.writeTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw translate(e.getCause());
+        } catch (TimeoutException e) {
+            throw new NoQuorumException("no quorum: no answer from the store within " + tuning.writeTimeout().plusSeconds(5).toSeconds() + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while waiting for the store", e);
+        }
+    }
+
+    /** Maps whatever Ratis or the state machine threw onto the store's own exceptions. */
+    RuntimeException translate(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof StoreException se) {
+            return se;
+        }
+        String message = String.valueOf(t.getMessage());
+        if (t instanceof StateMachineException) {
+            int i = message.indexOf(ZoneStateMachine.DISK_FULL);
+            if (i >= 0) {
+                return new DiskFullException(message.substring(i + ZoneStateMachine.DISK_FULL.length() + 2));
+            }
+            i = message.indexOf(ZoneStateMachine.INVALID);
+            if (i >= 0) {
+                return new InvalidRequestException(message.substring(i + ZoneStateMachine.INVALID.length() + 2));
+            }
+            return new StoreException("store error: " + message, t);
+        }
+        if (t instanceof IOException || t instanceof TimeoutException) {
+            return new NoQuorumException("no quorum: the store could not order the request within "
+                    + tuning.writeTimeout().toMillis() + " ms (" + t.getClass().getSimpleName() + ": " + message + ")", t);
+        }
+        if (t instanceof RuntimeException re) {
+            return re;
+        }
+        return new StoreException(message, t);
+    }
+
+    String name() {
+        return name;
+    }
+
+    @Override
+    public void close() {
+        committer.close();
+        try {
+            client.close();
+        } catch (IOException e) {
+            throw new StoreException("closing the store client failed", e);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package io.petrel.store.ratis;
+
+import io.petrel.store.NoQuorumException;
+import io.petrel.store.ReadConsistency;
+import io.petrel.store.Store;
+import io.petrel.store.StoreLimits;
+import io.petrel.store.Watch;
+import io.petrel.store.WatchListener;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One zone's voter in the region's store: a Ratis server whose state machine keeps its data in
+ * RocksDB, plus a {@link Store} handle for the rest of the zone's node.
+ *
+ * <p>Layout of the data folder: {@code raft/} is Ratis's (log, snapshots under {@code sm/}),
+ * {@code state/} is the live database.
+ */
+public final class ZoneReplica implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ZoneReplica.class);
+
+    private final ReplicaConfig config;
+    private final RaftGroup group;
+    private final ZoneStateMachine stateMachine;
+    private final WatchHub watchHub;
+    private final RaftServer server;
+    private final RaftServer.Division division;
+    private final RatisStore store;
+    private final ScheduledExecutorService ticker;
+    private volatile long lastRole = -1;
+    private volatile long lastTerm = -1;
+
+    private ZoneReplica(ReplicaConfig config) throws IOException {
+        this.config = requireNonNull(config, "config");
+        this.group = RatisGroup.of(config.region(), config.peers());
+        Path raftDir = config.dataDir().resolve("raft");
+        Path liveDir = config.dataDir().resolve("state");
+        Files.createDirectories(raftDir);
+        this.watchHub = new WatchHub(config.zone());
+        this.stateMachine = new ZoneStateMachine(config.zone(), liveDir, config.tuning().verifyOnOpen(),
+                new DiskGuard(config.dataDir(), config.tuning().diskReserveBytes()), System::currentTimeMillis, watchHub);
+        boolean fresh = isEmpty(raftDir);
+        this.server = RaftServer.newBuilder()
+                .setServerId(RaftPeerId.valueOf(config.zone()))
+                .setGroup(group)
+                .setProperties(properties(config, raftDir))
+                .setStateMachine(stateMachine)
+                .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
+                .build();
+        server.start();
+        this.division = server.getDivision(group.getGroupId());
+        this.store = new RatisStore(config.zone(), group, config.tuning(), StoreLimits.DEFAULT, new Local());
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("petrel-lease-ticker").daemon().unstarted(r));
+        ticker.scheduleWithFixedDelay(this::tick, 200, 200, TimeUnit.MILLISECONDS);
+        LOG.info("zone {}: store voter started ({} start) at {}, peers {}", config.zone(), fresh ? "first" : "recovered",
+                config.self().address(), config.peers());
+    }
+
+    /**
+     * Starts this zone's voter. Throws, naming the file, if anything in the data folder is damaged:
+     * a replica never serves data it cannot vouch for.
+     */
+    public static ZoneReplica start(ReplicaConfig config) throws IOException {
+        return new ZoneReplica(config);
+    }
+
+    private static RaftProperties properties(ReplicaConfig config, Path raftDir) {
+        StoreTuning t = config.tuning();
+        RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+        GrpcConfigKeys.Server.setHost(p, config.self().host());
+        GrpcConfigKeys.Server.setPort(p, config.self().port());
+        RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(t.electionTimeoutMin().toMillis(), TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(t.electionTimeoutMax().toMillis(), TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, t.snapshotEveryEntries());
+        RaftServerConfigKeys.Snapshot.setCreationGap(p, Math.min(1024, t.snapshotEveryEntries()));
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        // Purge the log behind every snapshot: a follower that fell further behind gets the snapshot.
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, t.snapshotEveryEntries() / 2));
+        SizeInBytes segment = SizeInBytes.valueOf(t.logSegmentBytes());
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, segment);
+        RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(t.logSegmentBytes(), 1024 * 1024)));
+        RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(120, TimeUnit.SECONDS));
+        GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("64MB"));
+        return p;
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    public String zone() {
+        return config.zone();
+    }
+
+    /** The store as seen from this zone: follower reads here, writes through the leader. */
+    public Store store() {
+        return store;
+    }
+
+    /** What this zone's voter reports of itself (see {@link ReplicaStatus}). */
+    public ReplicaStatus status() {
+        var info = division.getInfo();
+        RoleInfoProto role = info.getRoleInfoProto();
+        RaftPeerId leader = info.getLeaderId();
+        List<ReplicaStatus.FollowerStatus> followers = new ArrayList<>();
+        if (info.isLeader() && role.hasLeaderInfo()) {
+            long[] match = info.getFollowerMatchIndices();
+            List<ServerRpcProto> rpcs = role.getLeaderInfo().getFollowerInfoList();
+            for (int i = 0; i < rpcs.size() && i < match.length; i++) {
+                followers.add(new ReplicaStatus.FollowerStatus(rpcs.get(i).getId().getId().toStringUtf8(), match[i],
+                        rpcs.get(i).getLastRpcElapsedTimeMs()));
+            }
+        }
+        ReplicaStatus.SnapshotStatus snapshot = stateMachine.snapshots().latest().map(s -> {
+            long age;
+            try {
+                age = System.currentTimeMillis() - Files.getLastModifiedTime(s.path()).toMillis();
+            } catch (IOException e) {
+                age = -1;
+            }
+            return new ReplicaStatus.SnapshotStatus(s.term(), s.index(), age);
+        }).orElse(null);
+        return new ReplicaStatus(config.zone(), info.getCurrentRole().name(), leader == null ? null : leader.toString(),
+                info.getCurrentTerm(), division.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex(),
+                stateMachine.appliedRevision(), snapshot, followers);
+    }
+
+    /**
+     * Whether this zone can serve linearizable reads and writes now: it knows a leader and a
+     * ReadIndex round through that leader completes within {@code timeout}.
+     */
+    public boolean ready(Duration timeout) {
+        var info = division.getInfo();
+        if (info.getLeaderId() == null || !(info.isLeader() || info.isFollower())) {
+            return false;
+        }
+        try {
+            return java.util.concurrent.CompletableFuture.supplyAsync(store::revision)
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS) >= 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** This replica's digest of its applied state, with the revision and log index it covers. */
+    public RatisStore.QueryResultView digest() {
+        QueryResult r = stateMachine.answer(Query.digest());
+        return new RatisStore.QueryResultView(r.digest(), r.revision(), r.staleness().appliedIndex());
+    }
+
+    private void tick() {
+        try {
+            var info = division.getInfo();
+            if (info.getCurrentTerm() != lastTerm || info.getCurrentRole().getNumber() != lastRole) {
+                lastTerm = info.getCurrentTerm();
+                lastRole = info.getCurrentRole().getNumber();
+                LOG.info("zone {}: role {} in term {}, leader {}", config.zone(), info.getCurrentRole(), lastTerm, info.getLeaderId());
+            }
+            if (info.isLeader() && info.isLeaderReady() && stateMachine.earliestLeaseDeadline() <= System.currentTimeMillis()) {
+                store.tick();
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("lease tick failed: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        store.close();
+        try {
+            server.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("zone " + config.zone() + ": closing the store voter failed", e);
+        } finally {
+            watchHub.close();
+        }
+        LOG.info("zone {}: store voter stopped", config.zone());
+    }
+
+    private final class Local implements RatisStore.LocalReplica {
+        @Override
+        public String zone() {
+            return config.zone();
+        }
+
+        @Override
+        public QueryResult answer(Query query) {
+            return stateMachine.answer(query);
+        }
+
+        @Override
+        public Watch watch(String prefix, WatchListener listener) {
+            return watchHub.register(prefix, listener);
+        }
+
+        @Override
+        public void checkQuorum() {
+            RoleInfoProto role = division.getInfo().getRoleInfoProto();
+            long limit = 2 * config.tuning().electionTimeoutMax().toMillis();
+            if (role.hasCandidateInfo() && role.getCandidateInfo().getLastLeaderElapsedTimeMs() > limit) {
+                throw new NoQuorumException("no quorum: zone " + config.zone() + " has had no leader for "
+                        + role.getCandidateInfo().getLastLeaderElapsedTimeMs() + " ms (a majority of zones is unreachable); the write was not accepted", null);
+            }
+        }
+    }
+
+    /** For reads from this zone's replica only, whatever the region's state. */
+    ReadConsistency localReads() {
+        return ReadConsistency.LOCAL;
+    }
+}

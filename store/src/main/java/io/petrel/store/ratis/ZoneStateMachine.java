@@ -1,0 +1,386 @@
+package io.petrel.store.ratis;
+
+import io.petrel.store.Staleness;
+import io.petrel.store.StoreException;
+import io.petrel.store.WatchEvent;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.LifeCycle;
+import org.rocksdb.RocksDBException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The Ratis state machine of one zone: applies log entries to {@link KvState}, answers queries,
+ * takes snapshots as RocksDB checkpoints and installs the ones the leader sends.
+ *
+ * <p>Two facts shape it (see {@code ratis-notes.md}): the live database is outside Ratis's folder,
+ * because installing a snapshot replaces that folder; and the database may be ahead of the newest
+ * snapshot, because it persists its applied index with every batch, so entries Ratis replays at start
+ * up to that index are skipped rather than applied twice.
+ */
+final class ZoneStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(ZoneStateMachine.class);
+    static final String DISK_FULL = "PETREL_DISK_FULL";
+    static final String INVALID = "PETREL_INVALID";
+
+    private final String zone;
+    private final Path liveDir;
+    private final boolean verifyOnOpen;
+    private final DiskGuard diskGuard;
+    private final LongSupplier clock;
+    private final WatchHub watchHub;
+    private final CheckpointSnapshots snapshots = new CheckpointSnapshots();
+    /** Readers hold it shared; closing or swapping the database holds it exclusively. */
+    private final ReadWriteLock dbLock = new ReentrantReadWriteLock();
+    private volatile KvState state;
+    private volatile Supplier<RoleInfoProto> roleInfo = () -> null;
+    private volatile LongSupplier commitIndex = () -> -1;
+
+    ZoneStateMachine(String zone, Path liveDir, boolean verifyOnOpen, DiskGuard diskGuard, LongSupplier clock, WatchHub watchHub) {
+        this.zone = requireNonNull(zone, "zone");
+        this.liveDir = requireNonNull(liveDir, "liveDir");
+        this.verifyOnOpen = verifyOnOpen;
+        this.diskGuard = requireNonNull(diskGuard, "diskGuard");
+        this.clock = requireNonNull(clock, "clock");
+        this.watchHub = requireNonNull(watchHub, "watchHub");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Lifecycle
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage storage) throws IOException {
+        super.initialize(server, groupId, storage);
+        snapshots.init(storage);
+        getLifeCycle().startAndTransition(() -> {
+            openLiveState(false);
+            RaftServer.Division division = server.getDivision(groupId);
+            roleInfo = () -> division.getInfo().getRoleInfoProto();
+            commitIndex = () -> division.getRaftLog().getLastCommittedIndex();
+        }, IOException.class);
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return snapshots;
+    }
+
+    @Override
+    public void pause() {
+        // Ratis asserts PAUSED before it reloads us; skipping this turns a follower into a zombie.
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        // Called after Ratis installed a snapshot from the leader into the state machine folder.
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        openLiveState(true);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+        watchHub.publish(List.of(new WatchEvent(WatchEvent.Type.RESET, null, state.revision(), WatchEvent.Cause.SNAPSHOT)));
+    }
+
+    /**
+     * Opens the live database, first replacing it with the newest snapshot if it is missing or older
+     * than that snapshot (always so after an installation). Sets the applied index Ratis starts from.
+     */
+    private void openLiveState(boolean installed) throws IOException {
+        var latest = snapshots.latest();
+        if (latest.isPresent() && (installed || verifyOnOpen)) {
+            CheckpointSnapshots.verify(latest.get().path());
+        }
+        dbLock.writeLock().lock();
+        try {
+            closeState();
+            cleanupSwapLeftovers();
+            KvState opened = Files.exists(liveDir) ? openDb(liveDir) : null;
+            if (latest.isPresent() && (opened == null || opened.appliedIndex() < latest.get().index())) {
+                if (opened != null) {
+                    opened.close();
+                }
+                restoreFrom(latest.get().path());
+                opened = openDb(liveDir);
+                LOG.info("zone {}: live state restored from snapshot {} (term {}, index {})",
+                        zone, latest.get().path().getFileName(), latest.get().term(), latest.get().index());
+            } else if (opened == null) {
+                opened = openDb(liveDir);
+            }
+            state = opened;
+            TermIndex from = latest.map(CheckpointSnapshots.Snapshot::termIndex).orElse(null);
+            if (from != null) {
+                setLastAppliedTermIndex(from);
+            }
+            LOG.info("zone {}: state open at applied index {} (term {}), revision {}; Ratis resumes after {}",
+                    zone, opened.appliedIndex(), opened.appliedTerm(), opened.revision(), from == null ? "the start" : from);
+        } finally {
+            dbLock.writeLock().unlock();
+        }
+    }
+
+    private KvState openDb(Path dir) throws IOException {
+        try {
+            return KvState.open(dir, verifyOnOpen);
+        } catch (RocksDBException e) {
+            throw new IOException("cannot open the store database in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Builds a new live folder from a snapshot: hard links for immutable table files, copies for the rest. */
+    private void restoreFrom(Path snapshot) throws IOException {
+        Path fresh = liveDir.resolveSibling(liveDir.getFileName() + ".restoring");
+        CheckpointSnapshots.deleteRecursively(fresh);
+        Files.createDirectories(fresh);
+        for (Path file : CheckpointSnapshots.dataFiles(snapshot)) {
+            Path target = fresh.resolve(file.getFileName());
+            if (file.getFileName().toString().endsWith(".sst")) {
+                try {
+                    Files.createLink(target, file);
+                    continue;
+                } catch (IOException | UnsupportedOperationException e) {
+                    LOG.debug("hard link failed, copying {}", file);
+                }
+            }
+            Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Path old = liveDir.resolveSibling(liveDir.getFileName() + ".old");
+        if (Files.exists(liveDir)) {
+            Files.move(liveDir, old, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(fresh, liveDir, StandardCopyOption.ATOMIC_MOVE);
+        CheckpointSnapshots.deleteRecursively(old);
+    }
+
+    private void cleanupSwapLeftovers() throws IOException {
+        CheckpointSnapshots.deleteRecursively(liveDir.resolveSibling(liveDir.getFileName() + ".restoring"));
+        Path old = liveDir.resolveSibling(liveDir.getFileName() + ".old");
+        if (Files.exists(old) && !Files.exists(liveDir)) {
+            // A crash between the two renames: the old state is still whole, put it back.
+            Files.move(old, liveDir, StandardCopyOption.ATOMIC_MOVE);
+        }
+        CheckpointSnapshots.deleteRecursively(old);
+    }
+
+    private void closeState() {
+        KvState s = state;
+        state = null;
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        dbLock.writeLock().lock();
+        try {
+            closeState();
+        } finally {
+            dbLock.writeLock().unlock();
+        }
+        super.close();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Writes
+
+    /** On the leader: refuse what cannot be applied, and stamp the leader's clock into the entry. */
+    @Override
+    public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+        diskGuard.check();
+        try {
+            Codec.decodeWriteRequest(request.getMessage().getContent());
+        } catch (Codec.MalformedMessageException e) {
+            throw new IOException(INVALID + ": " + e.getMessage());
+        }
+        return TransactionContext.newBuilder()
+                .setStateMachine(this)
+                .setClientRequest(request)
+                .setLogData(Codec.logEntry(clock.getAsLong(), request.getMessage().getContent()))
+                .build();
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        long index = entry.getIndex();
+        long term = entry.getTerm();
+        KvState s = state;
+        if (index <= s.appliedIndex()) {
+            // Replayed at start: the database already holds this entry's effects.
+            updateLastAppliedTermIndex(term, index);
+            return CompletableFuture.completedFuture(Codec.writeReply(List.of()));
+        }
+        var logData = entry.getStateMachineLogEntry().getLogData();
+        KvState.Applied applied;
+        try {
+            applied = s.apply(term, index, Codec.logEntryTime(logData), Codec.logEntryCommands(logData));
+        } catch (RocksDBException e) {
+            // A replica that cannot apply an entry must not go on and diverge: stop the process.
+            LOG.error("zone {}: FATAL: cannot apply log entry {} (term {}): {}; stopping so this replica cannot diverge",
+                    zone, index, term, e.getMessage(), e);
+            Runtime.getRuntime().halt(70);
+            throw new IllegalStateException(e);
+        }
+        updateLastAppliedTermIndex(term, index);
+        watchHub.publish(applied.events());
+        return CompletableFuture.completedFuture(Codec.writeReply(applied.results()));
+    }
+
+    @Override
+    public void notifyTermIndexUpdated(long term, long index) {
+        // Configuration and leader no-op entries: nothing to apply, but the position must be kept.
+        KvState s = state;
+        if (s != null && index > s.appliedIndex()) {
+            try {
+                s.applyEmpty(term, index);
+            } catch (RocksDBException e) {
+                LOG.error("zone {}: FATAL: cannot record applied index {}: {}", zone, index, e.getMessage(), e);
+                Runtime.getRuntime().halt(70);
+            }
+        }
+        if (index > getLastAppliedTermIndex().getIndex()) {
+            updateLastAppliedTermIndex(term, index);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Snapshots
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        TermIndex last = getLastAppliedTermIndex();
+        KvState s = state;
+        if (s == null || last == null || last.getIndex() <= 0 || s.appliedIndex() != last.getIndex()) {
+            // Still replaying entries the database already has: it is ahead of what Ratis applied.
+            return snapshots.latest().map(CheckpointSnapshots.Snapshot::index).orElse(-1L);
+        }
+        Path target = snapshots.snapshotPath(last);
+        if (Files.exists(target)) {
+            return last.getIndex();
+        }
+        long started = System.nanoTime();
+        Path tmp = snapshots.dir().resolve(".tmp-" + target.getFileName());
+        CheckpointSnapshots.deleteRecursively(tmp);
+        dbLock.readLock().lock();
+        try {
+            state.checkpoint(tmp);
+        } catch (RocksDBException e) {
+            throw new IOException("checkpoint for snapshot " + last + " failed: " + e.getMessage(), e);
+        } finally {
+            dbLock.readLock().unlock();
+        }
+        CheckpointSnapshots.writeDigests(tmp);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        LOG.info("zone {}: snapshot taken at term {} index {} in {} ms", zone, last.getTerm(), last.getIndex(),
+                (System.nanoTime() - started) / 1_000_000);
+        return last.getIndex();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reads
+
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        try {
+            return CompletableFuture.completedFuture(Codec.queryReply(answer(Codec.decodeQuery(request.getContent()))));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Message> queryStale(Message request, long minIndex) {
+        return query(request);
+    }
+
+    /** Answers a query from this replica's applied state, with how stale that state may be. */
+    QueryResult answer(Query q) {
+        dbLock.readLock().lock();
+        try {
+            KvState s = state;
+            if (s == null) {
+                throw new StoreException("zone " + zone + " is installing a snapshot; try again");
+            }
+            Staleness staleness = staleness(s);
+            return switch (q.type()) {
+                case GET -> new QueryResult(s.get(q.key()).stream().toList(), false, s.revision(), null, staleness);
+                case SCAN -> {
+                    QueryResult page = s.scan(q.prefix(), q.startAfter() == null ? "" : q.startAfter(), q.limit());
+                    yield new QueryResult(page.items(), page.more(), page.revision(), page.digest(), staleness);
+                }
+                case REVISION -> new QueryResult(List.of(), false, s.revision(), null, staleness);
+                case DIGEST -> new QueryResult(List.of(), false, s.revision(), s.digest(), staleness);
+            };
+        } finally {
+            dbLock.readLock().unlock();
+        }
+    }
+
+    Staleness staleness(KvState s) {
+        RoleInfoProto role = roleInfo.get();
+        long sinceLeader = -1;
+        if (role != null) {
+            if (role.hasLeaderInfo()) {
+                sinceLeader = 0;
+            } else if (role.hasFollowerInfo() && role.getFollowerInfo().getLeaderInfo().getId().getId().size() > 0) {
+                sinceLeader = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
+            }
+        }
+        return new Staleness(zone, s.appliedIndex(), Math.max(commitIndex.getAsLong(), s.appliedIndex()), sinceLeader);
+    }
+
+    /** What the ticker needs to know: the earliest lease deadline and the replicated clock. */
+    long earliestLeaseDeadline() {
+        KvState s = state;
+        return s == null ? Long.MAX_VALUE : s.earliestLeaseDeadline();
+    }
+
+    long appliedRevision() {
+        KvState s = state;
+        return s == null ? -1 : s.revision();
+    }
+
+    WatchHub watchHub() {
+        return watchHub;
+    }
+
+    /** The applied index persisted with the data (may run ahead of Ratis's view while replaying). */
+    long persistedAppliedIndex() {
+        KvState s = state;
+        return s == null ? -1 : s.appliedIndex();
+    }
+
+    CheckpointSnapshots snapshots() {
+        return snapshots;
+    }
+
+    static List<Path> listDir(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        }
+    }
+}
