@@ -1,0 +1,50 @@
+package io.petrel.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.petrel.cli.local.LocalRegion;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code petrel status}: the local region, one zone a row. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Show the local region's zones (role, term, indexes).")
+final class StatusCommand implements Callable<Integer> {
+    @Mixin
+    RegionOptions region;
+
+    @Option(names = "--json", description = "print JSON instead of a table")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        LocalRegion r = region.open();
+        List<Map<String, Object>> rows = r.statusRows();
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("region", r.layout().region());
+            out.put("dataDir", r.layout().dataDir().toString());
+            out.put("zones", rows);
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            return 0;
+        }
+        System.out.printf("region '%s' (%s)%n", r.layout().region(), r.layout().dataDir());
+        String fmt = "%-5s %-4s %-10s %-7s %6s %12s %12s %10s  %s%n";
+        System.out.printf(fmt, "ZONE", "UP", "ROLE", "LEADER", "TERM", "COMMIT", "APPLIED", "REVISION", "STATUS URL");
+        for (Map<String, Object> row : rows) {
+            System.out.printf(fmt, row.get("zone"), (Boolean) row.get("up") ? "yes" : "no", row.get("role"),
+                    dash(row.get("leader")), dash(row.get("term")), dash(row.get("commitIndex")), dash(row.get("appliedIndex")),
+                    dash(row.get("revision")), row.get("statusUrl"));
+        }
+        return 0;
+    }
+
+    private static Object dash(Object o) {
+        return o == null ? "-" : o;
+    }
+}

@@ -1,0 +1,74 @@
+package io.petrel.cli;
+
+import io.petrel.cli.local.LocalRegion;
+import io.petrel.cli.local.RegionLayout;
+import io.petrel.cli.local.ZoneSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code petrel up}: starts a local region, every zone its own process on its own loopback address. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = "Start a local region (zones as processes on 127.0.1.1, 127.0.2.1, ...) and wait until it is ready.")
+final class UpCommand implements Callable<Integer> {
+    @Option(names = "--zones", defaultValue = "3", description = "number of zones: 3 or 5 (default ${DEFAULT-VALUE})")
+    int zones;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "data folder (default: ~/.petrel/region)")
+    Path data;
+
+    @Option(names = "--foreground", description = "stay attached, printing the zones' logs, and stop the region on Ctrl-C")
+    boolean foreground;
+
+    @Option(names = "--timeout", defaultValue = "90", description = "seconds to wait for the region to be ready (default ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    @Mixin
+    HiddenRegionOptions hidden;
+
+    @Override
+    public Integer call() throws Exception {
+        if (zones != 3 && zones != 5) {
+            throw new IllegalArgumentException("--zones must be 3 or 5 (an odd number of voters, so that a majority survives a zone's loss)");
+        }
+        Path dir = (data != null ? data : RegionOptions.home().resolve("region")).toAbsolutePath();
+        RegionLayout layout;
+        if (RegionLayout.exists(dir)) {
+            layout = RegionLayout.load(dir);
+            if (layout.zones().size() != zones && data != null) {
+                System.err.printf("note: %s holds a region of %d zones; starting it as it is%n", dir, layout.zones().size());
+            }
+        } else {
+            layout = RegionLayout.of("local", dir, zones, hidden.ipPrefix, hidden.raftPort, hidden.httpPort, Map.of());
+        }
+        Files.createDirectories(dir);
+        LocalRegion region = new LocalRegion(layout, RegionOptions.launcher(dir));
+        RegionOptions.remember(dir);
+        long started = System.nanoTime();
+        region.startAll();
+        if (foreground) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                System.out.println("stopping the region ...");
+                region.stopAll(Duration.ofSeconds(20));
+            }));
+        }
+        region.awaitReady(Duration.ofSeconds(timeoutSeconds));
+        System.out.printf("region '%s' is ready (%d zones, %.1f s); data in %s%n", layout.region(), layout.zones().size(),
+                (System.nanoTime() - started) / 1e9, dir);
+        for (ZoneSpec z : layout.zones()) {
+            System.out.printf("  zone %s  store %-18s http %s  (status %s, log %s)%n", z.zone(), z.peer().address(), z.httpUrl(),
+                    z.statusUrl(), z.dataDir().resolve("node.log"));
+        }
+        System.out.println("next: ./petrel status | ./petrel zone kill|stop|start ZONE | ./petrel down");
+        if (foreground) {
+            LogFollower.follow(layout);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,192 @@
+package io.petrel.cli.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/** A region whose zones are processes on this machine: start, stop, kill, and ask how each zone is. */
+public final class LocalRegion {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final RegionLayout layout;
+    private final NodeLauncher launcher;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+
+    public LocalRegion(RegionLayout layout, NodeLauncher launcher) {
+        this.layout = requireNonNull(layout, "layout");
+        this.launcher = requireNonNull(launcher, "launcher");
+    }
+
+    public RegionLayout layout() {
+        return layout;
+    }
+
+    public ZoneProcess process(String zone) {
+        return new ZoneProcess(layout.zone(zone), launcher);
+    }
+
+    /** Writes the layout and each zone's node configuration, then starts every zone not running. */
+    public void startAll() throws IOException {
+        layout.save();
+        for (ZoneSpec z : layout.zones()) {
+            start(z.zone());
+        }
+    }
+
+    public ProcessHandle start(String zone) throws IOException {
+        ZoneSpec z = layout.zone(zone);
+        Files.createDirectories(z.dataDir());
+        Path config = z.dataDir().resolve("node.properties");
+        try (Writer w = Files.newBufferedWriter(config)) {
+            layout.nodeProperties(z).store(w, "petrel node configuration for zone " + z.zone() + " (written by petrel up)");
+        }
+        return process(zone).start(config);
+    }
+
+    /** Waits until every zone reports ready, or throws naming the zones that are not (and their log). */
+    public void awaitReady(Duration timeout) throws IOException, InterruptedException {
+        awaitReady(layout.zones().stream().map(ZoneSpec::zone).toList(), timeout);
+    }
+
+    public void awaitReady(List<String> zones, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<String> notReady = new ArrayList<>();
+            for (String zone : zones) {
+                ZoneProcess p = process(zone);
+                if (p.running().isEmpty()) {
+                    throw new IOException("zone " + zone + " exited while starting; see " + p.logFile() + ":\n" + tail(p.logFile(), 15));
+                }
+                if (!ready(layout.zone(zone))) {
+                    notReady.add(zone);
+                }
+            }
+            if (notReady.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("zones " + notReady + " not ready after " + timeout.toSeconds() + " s; see their node.log");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** Whether the zone answers 200 on {@code /health/ready}. */
+    public boolean ready(ZoneSpec z) {
+        try {
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(z.httpUrl() + "/health/ready"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The zone's own {@code /admin/v1/status}, or empty if it does not answer. */
+    public Optional<JsonNode> status(ZoneSpec z) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(z.statusUrl()))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** The zone's digest of its state ({@code /admin/v1/digest}). */
+    public Optional<JsonNode> digest(ZoneSpec z) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(z.httpUrl() + "/admin/v1/digest"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    /** One row per zone: what {@code petrel status --json} prints. */
+    public List<Map<String, Object>> statusRows() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (ZoneSpec z : layout.zones()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            Optional<ProcessHandle> proc = process(z.zone()).running();
+            Optional<JsonNode> s = proc.isPresent() ? status(z) : Optional.empty();
+            row.put("zone", z.zone());
+            row.put("up", s.isPresent());
+            row.put("pid", proc.map(ProcessHandle::pid).orElse(null));
+            row.put("role", s.map(n -> n.path("role").asText()).orElse(proc.isPresent() ? "STARTING" : "DOWN"));
+            row.put("leader", s.map(n -> n.path("leader").isNull() ? null : n.path("leader").asText()).orElse(null));
+            row.put("term", s.map(n -> n.path("term").asLong()).orElse(null));
+            row.put("commitIndex", s.map(n -> n.path("commitIndex").asLong()).orElse(null));
+            row.put("appliedIndex", s.map(n -> n.path("appliedIndex").asLong()).orElse(null));
+            row.put("revision", s.map(n -> n.path("revision").asLong()).orElse(null));
+            row.put("storeAddress", z.peer().address());
+            row.put("httpUrl", z.httpUrl());
+            row.put("statusUrl", z.statusUrl());
+            row.put("dataDir", z.dataDir().toString());
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /** Stops every zone with SIGTERM (SIGKILL after the grace time); returns how many were running. */
+    public int stopAll(Duration grace) {
+        List<Thread> stops = new ArrayList<>();
+        int[] stopped = {0};
+        for (ZoneSpec z : layout.zones()) {
+            stops.add(Thread.ofPlatform().start(() -> {
+                if (process(z.zone()).stop(grace)) {
+                    synchronized (stopped) {
+                        stopped[0]++;
+                    }
+                }
+            }));
+        }
+        for (Thread t : stops) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return stopped[0];
+    }
+
+    public void killAll() {
+        layout.zones().forEach(z -> process(z.zone()).kill());
+    }
+
+    static String tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+}

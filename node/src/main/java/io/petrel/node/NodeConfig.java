@@ -1,0 +1,96 @@
+package io.petrel.node;
+
+import io.petrel.store.ratis.Peer;
+import io.petrel.store.ratis.ReplicaConfig;
+import io.petrel.store.ratis.StoreTuning;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * How one zone node runs: its region and zone, every zone's store voter address, its data folder,
+ * where its HTTP server listens, and the store's tuning.
+ */
+public record NodeConfig(String region, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
+                         StoreTuning tuning) {
+
+    public NodeConfig {
+        requireNonNull(region, "region");
+        requireNonNull(zone, "zone");
+        requireNonNull(dataDir, "dataDir");
+        requireNonNull(httpHost, "httpHost");
+        requireNonNull(tuning, "tuning");
+        peers = List.copyOf(peers);
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("http port " + httpPort + " is out of range");
+        }
+    }
+
+    public ReplicaConfig replica() {
+        return new ReplicaConfig(region, zone, peers, dataDir, tuning);
+    }
+
+    /**
+     * Reads a node configuration file (Java properties). Keys: {@code region}, {@code zone},
+     * {@code peers} (comma-separated {@code zone=host:port}), {@code data}, {@code http}
+     * ({@code host:port}), and optionally {@code election.timeout.min.ms}, {@code election.timeout.max.ms},
+     * {@code write.timeout.ms}, {@code snapshot.every.entries}, {@code log.segment.bytes},
+     * {@code disk.reserve.bytes}, {@code verify.on.open}.
+     */
+    public static Properties readFile(Path file) throws IOException {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file)) {
+            p.load(r);
+        }
+        return p;
+    }
+
+    /** Builds a configuration from properties, each of which a flag may have overridden. */
+    public static NodeConfig fromProperties(Properties p) {
+        String region = required(p, "region");
+        String zone = required(p, "zone");
+        List<Peer> peers = Arrays.stream(required(p, "peers").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).map(Peer::parse).toList();
+        String http = required(p, "http");
+        int colon = http.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("http must look like host:port, got '" + http + "'");
+        }
+        StoreTuning d = StoreTuning.DEFAULT;
+        StoreTuning tuning = new StoreTuning(
+                Duration.ofMillis(longOr(p, "election.timeout.min.ms", d.electionTimeoutMin().toMillis())),
+                Duration.ofMillis(longOr(p, "election.timeout.max.ms", d.electionTimeoutMax().toMillis())),
+                Duration.ofMillis(longOr(p, "write.timeout.ms", d.writeTimeout().toMillis())),
+                longOr(p, "snapshot.every.entries", d.snapshotEveryEntries()),
+                longOr(p, "log.segment.bytes", d.logSegmentBytes()),
+                longOr(p, "disk.reserve.bytes", d.diskReserveBytes()),
+                Boolean.parseBoolean(p.getProperty("verify.on.open", String.valueOf(d.verifyOnOpen()))));
+        return new NodeConfig(region, zone, peers, Path.of(required(p, "data")), http.substring(0, colon),
+                Integer.parseInt(http.substring(colon + 1)), tuning);
+    }
+
+    private static String required(Properties p, String key) {
+        String v = p.getProperty(key);
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException("node configuration is missing '" + key + "'");
+        }
+        return v.trim();
+    }
+
+    private static long longOr(Properties p, String key, long dflt) {
+        String v = p.getProperty(key);
+        try {
+            return v == null ? dflt : Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("node configuration '" + key + "' must be a number, got '" + v + "'");
+        }
+    }
+}
