@@ -52,8 +52,8 @@ final class NodeCommand implements Callable<Integer> {
         try {
             node = ZoneNode.start(cfg);
         } catch (Exception e) {
-            System.err.println("petrel node: zone " + cfg.zone() + " refuses to start: " + rootMessage(e));
             e.printStackTrace();
+            System.err.println("petrel node: zone " + cfg.zone() + " refuses to start: " + rootMessage(e));
             return 2;
         }
         RUNNING.set(true);

@@ -71,7 +71,7 @@ public final class LocalRegion {
             for (String zone : zones) {
                 ZoneProcess p = process(zone);
                 if (p.running().isEmpty()) {
-                    throw new IOException("zone " + zone + " exited while starting; see " + p.logFile() + ":\n" + tail(p.logFile(), 15));
+                    throw new IOException("zone " + zone + " exited while starting; see " + p.logFile() + ":\n" + reason(p.logFile()));
                 }
                 if (!ready(layout.zone(zone))) {
                     notReady.add(zone);
@@ -179,6 +179,18 @@ public final class LocalRegion {
 
     public void killAll() {
         layout.zones().forEach(z -> process(z.zone()).kill());
+    }
+
+    /** The node's own last word on why it did not start, else the end of its log. */
+    static String reason(Path log) {
+        String tail = tail(log, 15);
+        int i = tail.lastIndexOf("refuses to start");
+        if (i < 0) {
+            return tail;
+        }
+        int start = tail.lastIndexOf('\n', i) + 1;
+        int end = tail.indexOf('\n', i);
+        return tail.substring(start, end < 0 ? tail.length() : end);
     }
 
     static String tail(Path file, int lines) {

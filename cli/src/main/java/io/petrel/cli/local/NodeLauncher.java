@@ -38,6 +38,7 @@ public record NodeLauncher(String java, String classPath, List<String> jvmFlags,
             cmd.add("-XX:+AutoCreateSharedArchive");
             cmd.add("-XX:SharedArchiveFile=" + cdsArchive);
         }
+        cmd.add("-Xlog:cds*=off");
         cmd.add("-Dpetrel.zone=" + zone.zone());
         cmd.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
         cmd.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS");

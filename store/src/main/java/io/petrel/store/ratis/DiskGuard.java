@@ -36,4 +36,5 @@ final class DiskGuard {
         FileStore store = Files.getFileStore(dir);
         return store.getUsableSpace();
     }
+
 }

@@ -1,6 +1,7 @@
 package io.petrel.store.ratis;
 
 import org.apache.ratis.client.RaftClient;
+import java.util.concurrent.CompletionException;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +27,7 @@ final class GroupCommitter implements AutoCloseable {
     static final long MAX_BYTES_PER_ENTRY = 8L * 1024 * 1024;
     static final int MAX_ENTRIES_IN_FLIGHT = 4;
 
-    private final RaftClient client;
+    private final ClientHolder clients;
     private final Function<Throwable, RuntimeException> errors;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Semaphore inFlight = new Semaphore(MAX_ENTRIES_IN_FLIGHT);
@@ -36,8 +37,8 @@ final class GroupCommitter implements AutoCloseable {
     private record Pending(WriteCmd cmd, CompletableFuture<WriteResult> result) {
     }
 
-    GroupCommitter(String name, RaftClient client, Function<Throwable, RuntimeException> errors) {
-        this.client = requireNonNull(client, "client");
+    GroupCommitter(String name, ClientHolder clients, Function<Throwable, RuntimeException> errors) {
+        this.clients = requireNonNull(clients, "clients");
         this.errors = requireNonNull(errors, "errors");
         this.sender = Thread.ofPlatform().name("petrel-commit-" + name).daemon().start(this::run);
     }
@@ -79,6 +80,7 @@ final class GroupCommitter implements AutoCloseable {
 
     private void send(List<Pending> batch) {
         CompletableFuture<RaftClientReply> reply;
+        RaftClient client = clients.get();
         try {
             reply = client.async().send(Codec.writeRequest(batch.stream().map(Pending::cmd).toList()));
         } catch (RuntimeException e) {
@@ -89,8 +91,10 @@ final class GroupCommitter implements AutoCloseable {
         reply.whenComplete((r, t) -> {
             inFlight.release();
             if (t != null) {
+                clients.onFailure(client, t instanceof CompletionException && t.getCause() != null ? t.getCause() : t);
                 fail(batch, t);
             } else if (!r.isSuccess()) {
+                clients.onFailure(client, r.getException());
                 fail(batch, r.getException());
             } else {
                 try {

@@ -45,7 +45,7 @@ import static java.util.Objects.requireNonNull;
 public final class RatisStore implements Store {
     private final String name;
     private final RaftGroup group;
-    private final RaftClient client;
+    private final ClientHolder clients;
     private final GroupCommitter committer;
     private final StoreLimits limits;
     private final StoreTuning tuning;
@@ -70,8 +70,8 @@ public final class RatisStore implements Store {
         this.tuning = requireNonNull(tuning, "tuning");
         this.limits = requireNonNull(limits, "limits");
         this.local = local;
-        this.client = RatisGroup.client(group, tuning);
-        this.committer = new GroupCommitter(name, client, this::translate);
+        this.clients = new ClientHolder(group, tuning);
+        this.committer = new GroupCommitter(name, clients, this::translate);
     }
 
     /** A client of a region's store from outside its zones (tools, tests, benchmarks). */
@@ -105,7 +105,7 @@ public final class RatisStore implements Store {
 
     /** The state digest of one zone's replica, read there without a quorum (for consistency checks). */
     public QueryResultView digestOf(String zone) {
-        QueryResult r = await(client.async().sendStaleRead(Codec.query(Query.digest()), 0, RatisGroup.peerId(zone)));
+        QueryResult r = await(clients.get().async().sendStaleRead(Codec.query(Query.digest()), 0, RatisGroup.peerId(zone)));
         return new QueryResultView(r.digest(), r.revision(), r.staleness().appliedIndex());
     }
 
@@ -117,10 +117,16 @@ public final class RatisStore implements Store {
         if (consistency == ReadConsistency.LOCAL) {
             return localQuery(q);
         }
+        RaftClient client = clients.get();
         CompletableFuture<RaftClientReply> reply = local != null
                 ? client.async().sendReadOnly(Codec.query(q), RatisGroup.peerId(local.zone()))
                 : client.async().sendReadOnly(Codec.query(q));
-        return await(reply);
+        try {
+            return await(reply);
+        } catch (NoQuorumException e) {
+            clients.onFailure(client, e.getCause());
+            throw e;
+        }
     }
 
     private QueryResult localQuery(Query q) {
@@ -130,7 +136,7 @@ public final class RatisStore implements Store {
         StoreException last = null;
         for (RaftPeer peer : group.getPeers()) {
             try {
-                return await(client.async().sendStaleRead(Codec.query(q), 0, peer.getId()));
+                return await(clients.get().async().sendStaleRead(Codec.query(q), 0, peer.getId()));
             } catch (StoreException e) {
                 last = e;
             }
@@ -286,10 +292,6 @@ public final class RatisStore implements Store {
     @Override
     public void close() {
         committer.close();
-        try {
-            client.close();
-        } catch (IOException e) {
-            throw new StoreException("closing the store client failed", e);
-        }
+        clients.close();
     }
 }

@@ -63,6 +63,7 @@ public final class ZoneReplica implements AutoCloseable {
         Path raftDir = config.dataDir().resolve("raft");
         Path liveDir = config.dataDir().resolve("state");
         Files.createDirectories(raftDir);
+        RaftLogCheck.verify(raftDir);
         this.watchHub = new WatchHub(config.zone());
         this.stateMachine = new ZoneStateMachine(config.zone(), liveDir, config.tuning().verifyOnOpen(),
                 new DiskGuard(config.dataDir(), config.tuning().diskReserveBytes()), System::currentTimeMillis, watchHub);
@@ -113,7 +114,12 @@ public final class ZoneReplica implements AutoCloseable {
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, segment);
         RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(t.logSegmentBytes(), 1024 * 1024)));
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+        // No extra metadata entry after each commit: it doubled the entries (and fsyncs) per write.
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+        // Send new entries to followers at once; the default 10 ms pause between appends adds ~10 ms
+        // to every commit (Ozone's SCM sets 0 too).
+        RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
         RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(120, TimeUnit.SECONDS));
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("64MB"));
         return p;

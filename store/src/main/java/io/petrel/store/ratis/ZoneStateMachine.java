@@ -207,20 +207,23 @@ final class ZoneStateMachine extends BaseStateMachine {
     // ---------------------------------------------------------------------------------------------
     // Writes
 
-    /** On the leader: refuse what cannot be applied, and stamp the leader's clock into the entry. */
+    /**
+     * On the leader: refuse what cannot be applied, and stamp the leader's clock into the entry. A
+     * refusal goes back in the context (never thrown), so that Ratis answers the client at once with
+     * the reason instead of leaving its retries waiting.
+     */
     @Override
-    public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
-        diskGuard.check();
+    public TransactionContext startTransaction(RaftClientRequest request) {
+        TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
         try {
+            diskGuard.check();
             Codec.decodeWriteRequest(request.getMessage().getContent());
         } catch (Codec.MalformedMessageException e) {
-            throw new IOException(INVALID + ": " + e.getMessage());
+            return trx.build().setException(new IOException(INVALID + ": " + e.getMessage()));
+        } catch (IOException e) {
+            return trx.build().setException(e);
         }
-        return TransactionContext.newBuilder()
-                .setStateMachine(this)
-                .setClientRequest(request)
-                .setLogData(Codec.logEntry(clock.getAsLong(), request.getMessage().getContent()))
-                .build();
+        return trx.setLogData(Codec.logEntry(clock.getAsLong(), request.getMessage().getContent())).build();
     }
 
     @Override

@@ -1,0 +1,145 @@
+package io.petrel.cli.faults;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.petrel.cli.local.LocalRegion;
+import io.petrel.cli.local.NodeLauncher;
+import io.petrel.cli.local.RegionLayout;
+import io.petrel.cli.local.ZoneProcess;
+import io.petrel.cli.local.ZoneSpec;
+import io.petrel.store.ratis.RatisStore;
+import io.petrel.store.ratis.StoreTuning;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * A real region for fault tests: every zone a separate JVM process on its own loopback address
+ * (under a random 127.x prefix, so that it never meets a developer's region), started exactly as
+ * {@code petrel up} starts one.
+ */
+final class RegionHarness implements AutoCloseable {
+    private final Path dir;
+    private final LocalRegion region;
+    private final boolean ownsDir;
+
+    private RegionHarness(Path dir, LocalRegion region, boolean ownsDir) {
+        this.dir = dir;
+        this.region = region;
+        this.ownsDir = ownsDir;
+    }
+
+    static RegionHarness start(Map<String, String> tuning) throws Exception {
+        return start(Files.createTempDirectory("petrel-region-"), true, tuning);
+    }
+
+    static RegionHarness start(Path dir, boolean ownsDir, Map<String, String> tuning) throws Exception {
+        String prefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
+        RegionLayout layout = RegionLayout.of("faults", dir, 3, prefix, RegionLayout.RAFT_PORT, RegionLayout.HTTP_PORT, tuning);
+        // One class-data archive for every test region: the first start writes it, later ones start faster.
+        Path cds = Path.of(System.getProperty("java.io.tmpdir"), "petrel-test-node-" + Runtime.version().feature() + ".jsa");
+        LocalRegion region = new LocalRegion(layout, NodeLauncher.current(cds));
+        RegionHarness h = new RegionHarness(dir, region, ownsDir);
+        try {
+            region.startAll();
+            region.awaitReady(Duration.ofSeconds(120));
+        } catch (Exception e) {
+            h.close();
+            throw e;
+        }
+        return h;
+    }
+
+    LocalRegion region() {
+        return region;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    RatisStore client(StoreTuning tuning) {
+        return RatisStore.connect(region.layout().region(), region.layout().zones().stream().map(ZoneSpec::peer).toList(), tuning);
+    }
+
+    ZoneProcess zone(String zone) {
+        return region.process(zone);
+    }
+
+    ZoneSpec spec(String zone) {
+        return region.layout().zone(zone);
+    }
+
+    List<String> zones() {
+        return region.layout().zones().stream().map(ZoneSpec::zone).toList();
+    }
+
+    /** The zone that currently leads, as the zones themselves report it. */
+    String leader() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ZoneSpec z : region.layout().zones()) {
+                Optional<JsonNode> s = region.status(z);
+                if (s.isPresent() && "LEADER".equals(s.get().path("role").asText())) {
+                    return z.zone();
+                }
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no zone reports itself leader within 30 s");
+    }
+
+    JsonNode status(String zone) {
+        return region.status(spec(zone)).orElseThrow(() -> new AssertionError("zone " + zone + " does not answer its status"));
+    }
+
+    JsonNode digest(String zone) {
+        return region.digest(spec(zone)).orElseThrow(() -> new AssertionError("zone " + zone + " does not answer its digest"));
+    }
+
+    /**
+     * Waits until every running zone has applied the same log index and then returns their digests,
+     * which must then agree.
+     */
+    Map<String, JsonNode> convergedDigests(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, JsonNode> last = Map.of();
+        while (System.nanoTime() < deadline) {
+            Map<String, JsonNode> digests = new java.util.TreeMap<>();
+            for (String z : zones()) {
+                region.digest(spec(z)).ifPresent(d -> digests.put(z, d));
+            }
+            last = digests;
+            if (digests.size() == zones().size()
+                    && digests.values().stream().map(d -> d.path("appliedIndex").asLong()).distinct().count() == 1) {
+                return digests;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("zones did not converge on one applied index within " + timeout + ": " + last);
+    }
+
+    String log(String zone) throws IOException {
+        Path log = zone(zone).logFile();
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    @Override
+    public void close() throws IOException {
+        region.killAll();
+        if (ownsDir) {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.petrel.cli.faults;
+
+import io.petrel.store.Expect;
+import io.petrel.store.Store;
+import io.petrel.store.StoreException;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Clients that write unique keys continuously and remember exactly which writes were acknowledged
+ * (and when), so a test can check afterwards that none of them was lost or applied twice.
+ */
+final class Writers implements AutoCloseable {
+    private final Store store;
+    private final String prefix;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    final Map<String, String> acknowledged = new ConcurrentHashMap<>();
+    final AtomicLong failures = new AtomicLong();
+    final AtomicLong lastAckNanos = new AtomicLong();
+    final List<Long> ackTimes = new CopyOnWriteArrayList<>();
+    volatile String lastError = "";
+
+    Writers(Store store, String prefix, int clients) {
+        this.store = store;
+        this.prefix = prefix;
+        for (int c = 0; c < clients; c++) {
+            int client = c;
+            threads.add(Thread.ofPlatform().name("writer-" + c).start(() -> run(client)));
+        }
+    }
+
+    private void run(int client) {
+        for (long n = 0; running.get() && n < 1_000_000; n++) {
+            String key = prefix + client + "/" + n;
+            String value = "client " + client + " write " + n;
+            try {
+                store.put(key, value.getBytes(StandardCharsets.UTF_8), Expect.any());
+                acknowledged.put(key, value);
+                long now = System.nanoTime();
+                lastAckNanos.set(now);
+                ackTimes.add(now);
+            } catch (StoreException e) {
+                failures.incrementAndGet();
+                lastError = e.getMessage();
+            }
+        }
+    }
+
+    /** The first acknowledgement at or after {@code nanos}, or -1. */
+    long firstAckAfter(long nanos) {
+        return ackTimes.stream().filter(t -> t >= nanos).mapToLong(Long::longValue).min().orElse(-1);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        for (Thread t : threads) {
+            t.join(60_000);
+        }
+    }
+}
