@@ -131,7 +131,11 @@ public final class RatisStore implements Store {
 
     private QueryResult localQuery(Query q) {
         if (local != null) {
-            return local.answer(q);
+            QueryResult result = local.answer(q);
+            if (result.error() != null) {
+                throw new StoreException("the store could not answer: " + result.error());
+            }
+            return result;
         }
         StoreException last = null;
         for (RaftPeer peer : group.getPeers()) {
@@ -149,7 +153,13 @@ public final class RatisStore implements Store {
         if (!r.isSuccess()) {
             throw translate(r.getException());
         }
-        return Codec.decodeQueryReply(r.getMessage().getContent());
+        QueryResult result = Codec.decodeQueryReply(r.getMessage().getContent());
+        if (result.error() != null) {
+            throw result.error().startsWith(ZoneStateMachine.INVALID)
+                    ? new InvalidRequestException(result.error().substring(ZoneStateMachine.INVALID.length() + 2))
+                    : new StoreException("the store could not answer: " + result.error());
+        }
+        return result;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 package io.petrel.store.ratis;
 
 import io.petrel.store.NoQuorumException;
-import io.petrel.store.ReadConsistency;
 import io.petrel.store.Store;
 import io.petrel.store.StoreLimits;
 import io.petrel.store.Watch;
@@ -56,6 +55,8 @@ public final class ZoneReplica implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     private volatile long lastRole = -1;
     private volatile long lastTerm = -1;
+    /** When this zone last knew a leader (System.nanoTime), kept by the ticker. */
+    private volatile long leaderSeenNanos = System.nanoTime();
 
     private ZoneReplica(ReplicaConfig config) throws IOException {
         this.config = requireNonNull(config, "config");
@@ -194,6 +195,9 @@ public final class ZoneReplica implements AutoCloseable {
     private void tick() {
         try {
             var info = division.getInfo();
+            if (info.getLeaderId() != null) {
+                leaderSeenNanos = System.nanoTime();
+            }
             if (info.getCurrentTerm() != lastTerm || info.getCurrentRole().getNumber() != lastRole) {
                 lastTerm = info.getCurrentTerm();
                 lastRole = info.getCurrentRole().getNumber();
@@ -241,15 +245,24 @@ public final class ZoneReplica implements AutoCloseable {
         public void checkQuorum() {
             RoleInfoProto role = division.getInfo().getRoleInfoProto();
             long limit = 2 * config.tuning().electionTimeoutMax().toMillis();
-            if (role.hasCandidateInfo() && role.getCandidateInfo().getLastLeaderElapsedTimeMs() > limit) {
-                throw new NoQuorumException("no quorum: zone " + config.zone() + " has had no leader for "
-                        + role.getCandidateInfo().getLastLeaderElapsedTimeMs() + " ms (a majority of zones is unreachable); the write was not accepted", null);
+            long withoutLeader = division.getInfo().getLeaderId() != null ? 0
+                    : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - leaderSeenNanos);
+            if (role.hasFollowerInfo() && division.getInfo().getLeaderId() != null) {
+                withoutLeader = role.getFollowerInfo().getLeaderInfo().getLastRpcElapsedTimeMs();
+            }
+            if (withoutLeader > limit) {
+                throw new NoQuorumException("no quorum: zone " + config.zone() + " has not heard from a leader for "
+                        + withoutLeader + " ms (a majority of zones is unreachable); the write was not accepted", null);
+            }
+            if (role.hasLeaderInfo()) {
+                long reachable = 1 + role.getLeaderInfo().getFollowerInfoList().stream()
+                        .filter(f -> f.getLastRpcElapsedTimeMs() <= limit).count();
+                int majority = config.peers().size() / 2 + 1;
+                if (reachable < majority) {
+                    throw new NoQuorumException("no quorum: zone " + config.zone() + " leads but reaches only " + reachable + " of "
+                            + config.peers().size() + " zones; the write was not accepted", null);
+                }
             }
         }
-    }
-
-    /** For reads from this zone's replica only, whatever the region's state. */
-    ReadConsistency localReads() {
-        return ReadConsistency.LOCAL;
     }
 }

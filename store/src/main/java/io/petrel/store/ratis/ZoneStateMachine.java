@@ -306,13 +306,21 @@ final class ZoneStateMachine extends BaseStateMachine {
     // ---------------------------------------------------------------------------------------------
     // Reads
 
+    /**
+     * Answers a read. A query that cannot be answered gets an answer saying why, not a failed
+     * future: Ratis's client would retry a failure until its retries run out.
+     */
     @Override
     public CompletableFuture<Message> query(Message request) {
+        QueryResult result;
         try {
-            return CompletableFuture.completedFuture(Codec.queryReply(answer(Codec.decodeQuery(request.getContent()))));
+            result = answer(Codec.decodeQuery(request.getContent()));
+        } catch (Codec.MalformedMessageException e) {
+            result = QueryResult.failed(INVALID + ": " + e.getMessage());
         } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+            result = QueryResult.failed(e.getMessage());
         }
+        return CompletableFuture.completedFuture(Codec.queryReply(result));
     }
 
     @Override

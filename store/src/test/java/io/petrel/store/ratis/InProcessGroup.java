@@ -37,6 +37,14 @@ public final class InProcessGroup implements AutoCloseable {
         replicas[i] = null;
     }
 
+    public String region() {
+        return region;
+    }
+
+    public List<Peer> peers() {
+        return List.copyOf(peers);
+    }
+
     public ZoneReplica replica(int i) {
         return replicas[i];
     }
