@@ -17,7 +17,12 @@ final class RegionOptions {
     @Option(names = "--data", paramLabel = "DIR", description = "the region's data folder (default: the last region `up` started, else ~/.petrel/region)")
     Path data;
 
+    /** Petrel's folder for this user: {@code -Dpetrel.home}, else {@code $PETREL_HOME}, else {@code ~/.petrel}. */
     static Path home() {
+        String property = System.getProperty("petrel.home");
+        if (property != null && !property.isBlank()) {
+            return Path.of(property);
+        }
         String env = System.getenv("PETREL_HOME");
         return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".petrel");
     }
