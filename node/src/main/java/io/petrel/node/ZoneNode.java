@@ -2,12 +2,15 @@ package io.petrel.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.petrel.store.Store;
 import io.petrel.store.ratis.ZoneReplica;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -35,7 +38,10 @@ public final class ZoneNode implements AutoCloseable {
         requireNonNull(config, "config");
         ObjectMapper json = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        ZoneReplica replica = ZoneReplica.start(config.replica());
+        Timer commits = Timer.builder("petrel_store_leader_commit_latency")
+                .description("on the leader: from accepting a log entry to applying it (replication to a majority and fsync included)")
+                .tag("zone", config.zone()).publishPercentiles(0.5, 0.99).register(metrics);
+        ZoneReplica replica = ZoneReplica.start(config.replica(), nanos -> commits.record(nanos, TimeUnit.NANOSECONDS));
         try {
             StoreMetrics.bind(replica, metrics);
             Store store = new MeteredStore(replica.store(), metrics, config.zone());

@@ -20,6 +20,7 @@ final class ClientHolder implements AutoCloseable {
 
     private final RaftGroup group;
     private final StoreTuning tuning;
+    private final RaftClient zoneReads;
     private volatile RaftClient client;
     private volatile boolean closed;
 
@@ -27,10 +28,20 @@ final class ClientHolder implements AutoCloseable {
         this.group = requireNonNull(group, "group");
         this.tuning = requireNonNull(tuning, "tuning");
         this.client = RatisGroup.client(group, tuning);
+        this.zoneReads = RatisGroup.singleAttemptClient(group);
     }
 
     RaftClient get() {
         return client;
+    }
+
+    /**
+     * The client for reads served by one named zone without a quorum (stale reads). They go through
+     * the blocking API of a client of their own: in Ratis's ordered async stream a stale read can
+     * stall the writes queued behind it.
+     */
+    RaftClient zoneReads() {
+        return zoneReads;
     }
 
     /** Called with the failure of a request sent on {@code used}; renews the client if that failure closed it. */
@@ -60,5 +71,6 @@ final class ClientHolder implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         closeQuietly(client);
+        closeQuietly(zoneReads);
     }
 }

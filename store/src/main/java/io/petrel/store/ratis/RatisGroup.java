@@ -39,6 +39,19 @@ final class RatisGroup {
         return RaftPeerId.valueOf(zone);
     }
 
+    /** A client that tries once: for reads aimed at one particular zone, where the caller picks the next zone itself. */
+    static RaftClient singleAttemptClient(RaftGroup group) {
+        RaftProperties props = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
+        RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+        return RaftClient.newBuilder()
+                .setProperties(props)
+                .setRaftGroup(group)
+                .setClientId(ClientId.randomId())
+                .setRetryPolicy(RetryPolicies.noRetry())
+                .build();
+    }
+
     static RaftClient client(RaftGroup group, StoreTuning tuning) {
         RaftProperties props = new RaftProperties();
         RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);

@@ -105,7 +105,7 @@ public final class RatisStore implements Store {
 
     /** The state digest of one zone's replica, read there without a quorum (for consistency checks). */
     public QueryResultView digestOf(String zone) {
-        QueryResult r = await(clients.get().async().sendStaleRead(Codec.query(Query.digest()), 0, RatisGroup.peerId(zone)));
+        QueryResult r = staleRead(Query.digest(), RatisGroup.peerId(zone));
         return new QueryResultView(r.digest(), r.revision(), r.staleness().appliedIndex());
     }
 
@@ -117,10 +117,11 @@ public final class RatisStore implements Store {
         if (consistency == ReadConsistency.LOCAL) {
             return localQuery(q);
         }
+        // Unordered: a read must not wait behind (or hold up) the ordered stream of writes.
         RaftClient client = clients.get();
         CompletableFuture<RaftClientReply> reply = local != null
-                ? client.async().sendReadOnly(Codec.query(q), RatisGroup.peerId(local.zone()))
-                : client.async().sendReadOnly(Codec.query(q));
+                ? client.async().sendReadOnlyUnordered(Codec.query(q), RatisGroup.peerId(local.zone()))
+                : client.async().sendReadOnlyUnordered(Codec.query(q));
         try {
             return await(reply);
         } catch (NoQuorumException e) {
@@ -140,12 +141,20 @@ public final class RatisStore implements Store {
         StoreException last = null;
         for (RaftPeer peer : group.getPeers()) {
             try {
-                return await(clients.get().async().sendStaleRead(Codec.query(q), 0, peer.getId()));
+                return staleRead(q, peer.getId());
             } catch (StoreException e) {
                 last = e;
             }
         }
         throw new StoreException("no zone answered a local read: " + (last == null ? "no peers" : last.getMessage()), last);
+    }
+
+    private QueryResult staleRead(Query q, RaftPeerId zone) {
+        try {
+            return await(CompletableFuture.completedFuture(clients.zoneReads().io().sendStaleRead(Codec.query(q), 0, zone)));
+        } catch (IOException e) {
+            throw new StoreException("zone " + zone + " did not answer a local read: " + e.getMessage(), e);
+        }
     }
 
     private QueryResult await(CompletableFuture<RaftClientReply> reply) {

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
@@ -58,7 +59,7 @@ public final class ZoneReplica implements AutoCloseable {
     /** When this zone last knew a leader (System.nanoTime), kept by the ticker. */
     private volatile long leaderSeenNanos = System.nanoTime();
 
-    private ZoneReplica(ReplicaConfig config) throws IOException {
+    private ZoneReplica(ReplicaConfig config, LongConsumer commitLatencyNanos) throws IOException {
         this.config = requireNonNull(config, "config");
         this.group = RatisGroup.of(config.region(), config.peers());
         Path raftDir = config.dataDir().resolve("raft");
@@ -67,7 +68,8 @@ public final class ZoneReplica implements AutoCloseable {
         RaftLogCheck.verify(raftDir);
         this.watchHub = new WatchHub(config.zone());
         this.stateMachine = new ZoneStateMachine(config.zone(), liveDir, config.tuning().verifyOnOpen(),
-                new DiskGuard(config.dataDir(), config.tuning().diskReserveBytes()), System::currentTimeMillis, watchHub);
+                new DiskGuard(config.dataDir(), config.tuning().diskReserveBytes()), System::currentTimeMillis, watchHub,
+                commitLatencyNanos);
         boolean fresh = isEmpty(raftDir);
         this.server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(config.zone()))
@@ -90,7 +92,16 @@ public final class ZoneReplica implements AutoCloseable {
      * a replica never serves data it cannot vouch for.
      */
     public static ZoneReplica start(ReplicaConfig config) throws IOException {
-        return new ZoneReplica(config);
+        return new ZoneReplica(config, nanos -> { });
+    }
+
+    /**
+     * Like {@link #start(ReplicaConfig)}; while this zone leads, {@code commitLatencyNanos} is told how
+     * long each log entry took from its acceptance to its application (append, replication to a
+     * majority, fsync and apply).
+     */
+    public static ZoneReplica start(ReplicaConfig config, LongConsumer commitLatencyNanos) throws IOException {
+        return new ZoneReplica(config, commitLatencyNanos);
     }
 
     private static RaftProperties properties(ReplicaConfig config, Path raftDir) {

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -53,6 +54,7 @@ final class ZoneStateMachine extends BaseStateMachine {
     private final DiskGuard diskGuard;
     private final LongSupplier clock;
     private final WatchHub watchHub;
+    private final LongConsumer commitLatencyNanos;
     private final CheckpointSnapshots snapshots = new CheckpointSnapshots();
     /** Readers hold it shared; closing or swapping the database holds it exclusively. */
     private final ReadWriteLock dbLock = new ReentrantReadWriteLock();
@@ -60,13 +62,15 @@ final class ZoneStateMachine extends BaseStateMachine {
     private volatile Supplier<RoleInfoProto> roleInfo = () -> null;
     private volatile LongSupplier commitIndex = () -> -1;
 
-    ZoneStateMachine(String zone, Path liveDir, boolean verifyOnOpen, DiskGuard diskGuard, LongSupplier clock, WatchHub watchHub) {
+    ZoneStateMachine(String zone, Path liveDir, boolean verifyOnOpen, DiskGuard diskGuard, LongSupplier clock, WatchHub watchHub,
+                     LongConsumer commitLatencyNanos) {
         this.zone = requireNonNull(zone, "zone");
         this.liveDir = requireNonNull(liveDir, "liveDir");
         this.verifyOnOpen = verifyOnOpen;
         this.diskGuard = requireNonNull(diskGuard, "diskGuard");
         this.clock = requireNonNull(clock, "clock");
         this.watchHub = requireNonNull(watchHub, "watchHub");
+        this.commitLatencyNanos = requireNonNull(commitLatencyNanos, "commitLatencyNanos");
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -223,7 +227,9 @@ final class ZoneStateMachine extends BaseStateMachine {
         } catch (IOException e) {
             return trx.build().setException(e);
         }
-        return trx.setLogData(Codec.logEntry(clock.getAsLong(), request.getMessage().getContent())).build();
+        // The context stays on the leader: applyTransaction reads it to time append + replicate + apply.
+        return trx.setLogData(Codec.logEntry(clock.getAsLong(), request.getMessage().getContent()))
+                .setStateMachineContext(System.nanoTime()).build();
     }
 
     @Override
@@ -249,6 +255,9 @@ final class ZoneStateMachine extends BaseStateMachine {
             throw new IllegalStateException(e);
         }
         updateLastAppliedTermIndex(term, index);
+        if (trx.getStateMachineContext() instanceof Long accepted) {
+            commitLatencyNanos.accept(System.nanoTime() - accepted);
+        }
         watchHub.publish(applied.events());
         return CompletableFuture.completedFuture(Codec.writeReply(applied.results()));
     }

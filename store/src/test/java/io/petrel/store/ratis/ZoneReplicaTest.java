@@ -65,6 +65,8 @@ class ZoneReplicaTest {
     void aZoneWithoutQuorumRefusesWritesAtOnceButServesLocalReads() throws Exception {
         Store store = group.replica(0).store();
         store.put("alone/k", "v".getBytes(StandardCharsets.UTF_8), Expect.any());
+        // Acknowledged by a majority, which need not include this zone: wait until it applied the write.
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.get("alone/k", ReadConsistency.LOCAL).value().isPresent());
         group.stop(1);
         group.stop(2);
         // Once this zone has seen no leader for a while, it says so at once instead of retrying.
