@@ -103,23 +103,18 @@ public final class LocalRegion {
 
     /** The zone's own {@code /admin/v1/status}, or empty if it does not answer. */
     public Optional<JsonNode> status(ZoneSpec z) {
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(z.statusUrl()))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+        return getJson(z.statusUrl(), Duration.ofSeconds(2));
     }
 
     /** The zone's digest of its state ({@code /admin/v1/digest}). */
     public Optional<JsonNode> digest(ZoneSpec z) {
+        return getJson(z.httpUrl() + "/admin/v1/digest", Duration.ofSeconds(10));
+    }
+
+    private Optional<JsonNode> getJson(String url, Duration timeout) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(z.httpUrl() + "/admin/v1/digest"))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).build(),
+                    HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
