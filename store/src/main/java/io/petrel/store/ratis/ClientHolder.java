@@ -56,7 +56,8 @@ final class ClientHolder implements AutoCloseable {
             client = RatisGroup.client(group, tuning);
         }
         LOG.info("store client renewed after: {}", failure.toString());
-        closeQuietly(used);
+        // Not on this thread: it may be the spent client's own callback thread, which its close waits for.
+        Thread.ofPlatform().name("petrel-client-close").daemon().start(() -> closeQuietly(used));
     }
 
     private static void closeQuietly(RaftClient c) {

@@ -103,6 +103,11 @@ public final class RatisStore implements Store {
         return query(Query.revision(), ReadConsistency.LINEARIZABLE).revision();
     }
 
+    /** A linearizable read of the revision that occupies no thread while it waits (for health checks). */
+    CompletableFuture<Long> revisionAsync() {
+        return readAsync(Query.revision()).thenApply(QueryResult::revision);
+    }
+
     /** The state digest of one zone's replica, read there without a quorum (for consistency checks). */
     public QueryResultView digestOf(String zone) {
         QueryResult r = staleRead(Query.digest(), RatisGroup.peerId(zone));
@@ -117,17 +122,7 @@ public final class RatisStore implements Store {
         if (consistency == ReadConsistency.LOCAL) {
             return localQuery(q);
         }
-        // Unordered: a read must not wait behind (or hold up) the ordered stream of writes.
-        RaftClient client = clients.get();
-        CompletableFuture<RaftClientReply> reply = local != null
-                ? client.async().sendReadOnlyUnordered(Codec.query(q), RatisGroup.peerId(local.zone()))
-                : client.async().sendReadOnlyUnordered(Codec.query(q));
-        try {
-            return await(reply);
-        } catch (NoQuorumException e) {
-            clients.onFailure(client, e.getCause());
-            throw e;
-        }
+        return join(readAsync(q));
     }
 
     private QueryResult localQuery(Query q) {
@@ -149,6 +144,22 @@ public final class RatisStore implements Store {
         throw new StoreException("no zone answered a local read: " + (last == null ? "no peers" : last.getMessage()), last);
     }
 
+    /** A linearizable read, served by this handle's own zone if it has one (a follower read), else by the leader. */
+    private CompletableFuture<QueryResult> readAsync(Query q) {
+        // Unordered: a read must not wait behind (or hold up) the ordered stream of writes.
+        RaftClient client = clients.get();
+        CompletableFuture<RaftClientReply> reply = local != null
+                ? client.async().sendReadOnlyUnordered(Codec.query(q), RatisGroup.peerId(local.zone()))
+                : client.async().sendReadOnlyUnordered(Codec.query(q));
+        return reply.handle((r, t) -> {
+            if (t != null) {
+                clients.onFailure(client, t);
+                throw translate(t);
+            }
+            return decode(r);
+        });
+    }
+
     private QueryResult staleRead(Query q, RaftPeerId zone) {
         try {
             return await(CompletableFuture.completedFuture(clients.zoneReads().io().sendStaleRead(Codec.query(q), 0, zone)));
@@ -158,7 +169,10 @@ public final class RatisStore implements Store {
     }
 
     private QueryResult await(CompletableFuture<RaftClientReply> reply) {
-        RaftClientReply r = join(reply);
+        return decode(join(reply));
+    }
+
+    private QueryResult decode(RaftClientReply r) {
         if (!r.isSuccess()) {
             throw translate(r.getException());
         }

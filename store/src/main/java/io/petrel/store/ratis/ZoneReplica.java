@@ -190,9 +190,11 @@ public final class ZoneReplica implements AutoCloseable {
             return false;
         }
         try {
-            return java.util.concurrent.CompletableFuture.supplyAsync(store::revision)
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS) >= 0;
-        } catch (Exception e) {
+            return store.revisionAsync().get(timeout.toMillis(), TimeUnit.MILLISECONDS) >= 0;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return false;
         }
     }
