@@ -54,7 +54,6 @@ final class KvState implements AutoCloseable {
     private static final byte[] K_LEASE_TERM = bytes("leaseTerm");
     private static final byte[] K_NEXT_LEASE = bytes("nextLease");
 
-    private final Path dir;
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
     private final LRUCache cache;
@@ -81,9 +80,8 @@ final class KvState implements AutoCloseable {
     record Applied(List<WriteResult> results, List<WatchEvent> events) {
     }
 
-    private KvState(Path dir, DBOptions dbOptions, ColumnFamilyOptions cfOptions, LRUCache cache, RocksDB db,
+    private KvState(DBOptions dbOptions, ColumnFamilyOptions cfOptions, LRUCache cache, RocksDB db,
                     List<ColumnFamilyHandle> handles) {
-        this.dir = dir;
         this.dbOptions = dbOptions;
         this.cfOptions = cfOptions;
         this.cache = cache;
@@ -125,7 +123,7 @@ final class KvState implements AutoCloseable {
             cache.close();
             throw e;
         }
-        KvState state = new KvState(dir, dbOptions, cfOptions, cache, db, handles);
+        KvState state = new KvState(dbOptions, cfOptions, cache, db, handles);
         try {
             if (verify) {
                 db.verifyChecksum();
@@ -165,10 +163,6 @@ final class KvState implements AutoCloseable {
         }
     }
 
-    Path dir() {
-        return dir;
-    }
-
     long appliedTerm() {
         return appliedTerm;
     }
@@ -184,11 +178,6 @@ final class KvState implements AutoCloseable {
     /** The earliest lease deadline on the replicated clock, or {@code Long.MAX_VALUE}. */
     synchronized long earliestLeaseDeadline() {
         return leaseTable.values().stream().mapToLong(LeaseState::deadline).min().orElse(Long.MAX_VALUE);
-    }
-
-    /** The replicated clock: the newest leader time applied. */
-    synchronized long clock() {
-        return clock;
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -318,10 +318,6 @@ public final class RatisStore implements Store {
         return new StoreException(message, t);
     }
 
-    String name() {
-        return name;
-    }
-
     @Override
     public void close() {
         committer.close();

@@ -30,7 +30,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
 
@@ -384,23 +383,7 @@ final class ZoneStateMachine extends BaseStateMachine {
         return s == null ? -1 : s.revision();
     }
 
-    WatchHub watchHub() {
-        return watchHub;
-    }
-
-    /** The applied index persisted with the data (may run ahead of Ratis's view while replaying). */
-    long persistedAppliedIndex() {
-        KvState s = state;
-        return s == null ? -1 : s.appliedIndex();
-    }
-
     CheckpointSnapshots snapshots() {
         return snapshots;
-    }
-
-    static List<Path> listDir(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.toList();
-        }
     }
 }
