@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -31,8 +32,11 @@ import java.util.stream.Stream;
  *
  * <p>The folder layout is what Ratis expects for leader-driven installation: it ships the listed files
  * relative to its storage root and, on the follower, renames the received folder over the whole state
- * machine folder. That is why the live database lives elsewhere. The list is always re-read from disk
- * (never cached), so a snapshot Ratis just installed is seen at once.
+ * machine folder. That is why the live database lives elsewhere.
+ *
+ * <p>Ratis asks for the latest snapshot on every pass of every log appender, so the answer is cached;
+ * the cache is keyed on the folder's modification time (a rename or a new snapshot changes it) and
+ * dropped whenever this replica takes or installs a snapshot, so one Ratis just installed is seen at once.
  */
 final class CheckpointSnapshots implements StateMachineStorage {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointSnapshots.class);
@@ -40,6 +44,10 @@ final class CheckpointSnapshots implements StateMachineStorage {
     static final String MD5_SUFFIX = ".md5";
 
     private volatile File smDir;
+    private volatile Cached cached;
+
+    private record Cached(FileTime folderModified, SnapshotInfo info) {
+    }
 
     @Override
     public void init(RaftStorage storage) {
@@ -56,7 +64,31 @@ final class CheckpointSnapshots implements StateMachineStorage {
 
     @Override
     public SnapshotInfo getLatestSnapshot() {
-        return latest().map(this::info).orElse(null);
+        FileTime modified = folderModified();
+        Cached c = cached;
+        if (c != null && modified != null && modified.equals(c.folderModified())) {
+            return c.info();
+        }
+        SnapshotInfo info = latest().map(this::info).orElse(null);
+        cached = modified == null ? null : new Cached(modified, info);
+        return info;
+    }
+
+    /** Forgets the cached answer: the folder's contents changed. */
+    void invalidate() {
+        cached = null;
+    }
+
+    private FileTime folderModified() {
+        File dir = smDir;
+        if (dir == null) {
+            return null;
+        }
+        try {
+            return Files.getLastModifiedTime(dir.toPath());
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** The newest complete snapshot folder with its term and index. */
@@ -160,6 +192,7 @@ final class CheckpointSnapshots implements StateMachineStorage {
             LOG.debug("deleting old snapshot {}", old.path());
             deleteRecursively(old.path());
         }
+        invalidate();
     }
 
     static void deleteRecursively(Path path) throws IOException {

@@ -15,6 +15,7 @@ import static java.util.Objects.requireNonNull;
 final class DiskGuard {
     private final Path dir;
     private final long reserveBytes;
+    private volatile FileStore fileStore;
 
     DiskGuard(Path dir, long reserveBytes) {
         this.dir = requireNonNull(dir, "dir");
@@ -33,7 +34,12 @@ final class DiskGuard {
     }
 
     long freeBytes() throws IOException {
-        FileStore store = Files.getFileStore(dir);
+        // Looking the file system up reads the mount table; asking it for free space is one statfs.
+        FileStore store = fileStore;
+        if (store == null) {
+            store = Files.getFileStore(dir);
+            fileStore = store;
+        }
         return store.getUsableSpace();
     }
 
