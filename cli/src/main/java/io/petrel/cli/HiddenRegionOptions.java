@@ -13,4 +13,7 @@ final class HiddenRegionOptions {
 
     @Option(names = "--http-port", hidden = true, defaultValue = "" + RegionLayout.HTTP_PORT)
     int httpPort;
+
+    @Option(names = "--api-port", hidden = true, defaultValue = "" + RegionLayout.API_PORT)
+    int apiPort;
 }

@@ -45,7 +45,7 @@ final class UpCommand implements Callable<Integer> {
                 System.err.printf("note: %s holds a region of %d zones; starting it as it is%n", dir, layout.zones().size());
             }
         } else {
-            layout = RegionLayout.of("local", dir, zones, hidden.ipPrefix, hidden.raftPort, hidden.httpPort, Map.of());
+            layout = RegionLayout.of("local", dir, zones, hidden.ipPrefix, hidden.raftPort, hidden.httpPort, hidden.apiPort, Map.of());
         }
         Files.createDirectories(dir);
         LocalRegion region = new LocalRegion(layout, RegionOptions.launcher(dir));

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 
 import static java.util.Objects.requireNonNull;
@@ -20,7 +21,7 @@ import static java.util.Objects.requireNonNull;
  * where its HTTP server listens, and the store's tuning.
  */
 public record NodeConfig(String region, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
-                         StoreTuning tuning) {
+                         StoreTuning tuning, ApiSettings api) {
 
     public NodeConfig {
         requireNonNull(region, "region");
@@ -28,6 +29,7 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
         requireNonNull(dataDir, "dataDir");
         requireNonNull(httpHost, "httpHost");
         requireNonNull(tuning, "tuning");
+        requireNonNull(api, "api");
         peers = List.copyOf(peers);
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http port " + httpPort + " is out of range");
@@ -43,7 +45,9 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
      * {@code peers} (comma-separated {@code zone=host:port}), {@code data}, {@code http}
      * ({@code host:port}), and optionally {@code election.timeout.min.ms}, {@code election.timeout.max.ms},
      * {@code write.timeout.ms}, {@code snapshot.every.entries}, {@code log.segment.bytes},
-     * {@code disk.reserve.bytes}, {@code verify.on.open}.
+     * {@code disk.reserve.bytes}, {@code verify.on.open}; for the API {@code api} ({@code host:port}, default the
+     * http host and port 3233), {@code api.shared} ({@code host:port} bound with SO_REUSEPORT),
+     * {@code admin.key.file} and {@code seed.development.keys} ({@code false} unless set).
      */
     public static Properties readFile(Path file) throws IOException {
         Properties p = new Properties();
@@ -73,8 +77,16 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
                 longOr(p, "log.segment.bytes", d.logSegmentBytes()),
                 longOr(p, "disk.reserve.bytes", d.diskReserveBytes()),
                 Boolean.parseBoolean(p.getProperty("verify.on.open", String.valueOf(d.verifyOnOpen()))));
-        return new NodeConfig(region, zone, peers, Path.of(required(p, "data")), http.substring(0, colon),
-                Integer.parseInt(http.substring(colon + 1)), tuning);
+        String httpHost = http.substring(0, colon);
+        ApiSettings.HostPort api = ApiSettings.HostPort.parse("api", p.getProperty("api", httpHost + ":" + ApiSettings.DEFAULT_PORT).trim());
+        String shared = p.getProperty("api.shared", "").trim();
+        String adminKeyFile = p.getProperty("admin.key.file", "").trim();
+        ApiSettings apiSettings = new ApiSettings(api.host(), api.port(),
+                shared.isEmpty() ? Optional.empty() : Optional.of(ApiSettings.HostPort.parse("api.shared", shared)),
+                adminKeyFile.isEmpty() ? Optional.empty() : Optional.of(Path.of(adminKeyFile)),
+                Boolean.parseBoolean(p.getProperty("seed.development.keys", "false").trim()));
+        return new NodeConfig(region, zone, peers, Path.of(required(p, "data")), httpHost,
+                Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings);
     }
 
     private static String required(Properties p, String key) {

@@ -5,11 +5,19 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.petrel.api.OpenWhiskApi;
+import io.petrel.api.http.ApiServer;
 import io.petrel.store.Store;
 import io.petrel.store.ratis.ZoneReplica;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -25,12 +33,19 @@ public final class ZoneNode implements AutoCloseable {
     private final ZoneReplica replica;
     private final Store store;
     private final NodeHttpServer http;
+    private final OpenWhiskApi api;
+    private final ApiServer apiServer;
+    private final Thread seeder;
 
-    private ZoneNode(NodeConfig config, ZoneReplica replica, Store store, NodeHttpServer http) {
+    private ZoneNode(NodeConfig config, ZoneReplica replica, Store store, NodeHttpServer http, OpenWhiskApi api, ApiServer apiServer,
+                     Thread seeder) {
         this.config = config;
         this.replica = replica;
         this.store = store;
         this.http = http;
+        this.api = api;
+        this.apiServer = apiServer;
+        this.seeder = seeder;
     }
 
     /** Starts the zone; throws (naming what is wrong) if its data cannot be trusted or a port is taken. */
@@ -47,12 +62,65 @@ public final class ZoneNode implements AutoCloseable {
             Store store = new MeteredStore(replica.store(), metrics, config.zone());
             NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, metrics, json);
             http.start();
-            LOG.info("zone {}: node ready to serve on http://{}:{} (region {})", config.zone(), config.httpHost(), http.port(), config.region());
-            return new ZoneNode(config, replica, store, http);
+            ApiSettings settings = config.api();
+            OpenWhiskApi api = new OpenWhiskApi(new OpenWhiskApi.Config(config.zone(), readAdminKey(settings)), store, json,
+                    System::currentTimeMillis);
+            List<ApiServer.Listen> listens = new ArrayList<>();
+            listens.add(new ApiServer.Listen(settings.host(), settings.port(), false));
+            settings.shared().ifPresent(s -> listens.add(new ApiServer.Listen(s.host(), s.port(), true)));
+            ApiServer apiServer = new ApiServer(config.zone(), listens, api, json);
+            try {
+                apiServer.start();
+            } catch (Exception e) {
+                http.close();
+                throw new IllegalStateException("cannot serve the API on " + listens + ": " + e.getMessage(), e);
+            }
+            Thread seeder = settings.seedDevelopmentKeys() ? Thread.ofVirtual().name("seed-development-keys").start(() -> seed(config, api)) : null;
+            LOG.info("zone {}: node ready to serve on http://{}:{}, OpenWhisk API on http://{}:{}{} (region {})", config.zone(),
+                    config.httpHost(), http.port(), settings.host(), apiServer.port(0),
+                    settings.shared().map(s -> " and shared http://" + s.host() + ":" + s.port()).orElse(""), config.region());
+            return new ZoneNode(config, replica, store, http, api, apiServer, seeder);
         } catch (Exception e) {
             replica.close();
             throw e;
         }
+    }
+
+    private static Optional<String> readAdminKey(ApiSettings settings) throws IOException {
+        if (settings.adminKeyFile().isEmpty()) {
+            return Optional.empty();
+        }
+        Path file = settings.adminKeyFile().get();
+        if (!Files.isReadable(file)) {
+            throw new IOException("admin key file " + file + " does not exist or is not readable");
+        }
+        String key = Files.readString(file).trim();
+        if (key.length() < 32) {
+            throw new IOException("admin key in " + file + " is too short (" + key.length() + " characters; at least 32 are needed)");
+        }
+        return Optional.of(key);
+    }
+
+    /** Seeds the development keys once the store takes writes; any zone may win, the others find them there. */
+    private static void seed(NodeConfig config, OpenWhiskApi api) {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                api.seedDevelopmentKeys();
+                return;
+            } catch (RuntimeException e) {
+                LOG.debug("zone {}: development keys not seeded yet: {}", config.zone(), e.toString());
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The port of this zone's own API address. */
+    public int apiPort() {
+        return apiServer.port(0);
     }
 
     public Store store() {
@@ -72,6 +140,15 @@ public final class ZoneNode implements AutoCloseable {
     public void close() {
         LOG.info("zone {}: stopping", config.zone());
         http.drain();
+        if (seeder != null) {
+            seeder.interrupt();
+        }
+        try {
+            apiServer.close();
+        } catch (Exception e) {
+            LOG.warn("zone {}: API server did not stop cleanly: {}", config.zone(), e.toString());
+        }
+        api.close();
         try {
             http.close();
         } catch (Exception e) {

@@ -36,6 +36,7 @@ class ZoneNodeTest {
         p.setProperty("peers", "a=127.0.0.1:" + freePort());
         p.setProperty("data", dir.toString());
         p.setProperty("http", "127.0.0.1:0");
+        p.setProperty("api", "127.0.0.1:0");
         p.setProperty("disk.reserve.bytes", "0");
         try (ZoneNode node = ZoneNode.start(NodeConfig.fromProperties(p))) {
             String base = "http://127.0.0.1:" + node.httpPort();
@@ -79,6 +80,7 @@ class ZoneNodeTest {
         p.setProperty("peers", "a=127.0.0.1");
         p.setProperty("data", "/tmp/x");
         p.setProperty("http", "127.0.0.1:1");
+        p.setProperty("api", "127.0.0.1:0");
         assertThatThrownBy(() -> NodeConfig.fromProperties(p)).hasMessageContaining("zone=host:port");
         p.setProperty("peers", "b=127.0.0.1:7100");
         assertThatThrownBy(() -> NodeConfig.fromProperties(p).replica()).hasMessageContaining("not among the peers");

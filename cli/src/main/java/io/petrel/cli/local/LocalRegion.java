@@ -11,8 +11,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +48,28 @@ public final class LocalRegion {
     /** Writes the layout and each zone's node configuration, then starts every zone not running. */
     public void startAll() throws IOException {
         layout.save();
+        ensureAdminKey();
         for (ZoneSpec z : layout.zones()) {
             start(z.zone());
         }
+    }
+
+    /**
+     * The region's admin key (for {@code petrel ns} and {@code petrel key}): made once, readable by
+     * this user only, and handed to the zones as a file so it never appears on a command line.
+     */
+    private void ensureAdminKey() throws IOException {
+        Path file = layout.adminKeyFile();
+        if (Files.exists(file)) {
+            return;
+        }
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, HexFormat.of().formatHex(random) + "\n");
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
     }
 
     public ProcessHandle start(String zone) throws IOException {

@@ -17,11 +17,18 @@ import static java.util.Objects.requireNonNull;
  * A region on one machine: every zone on its own loopback address ({@code <prefix>.<n>.1}: 127.0.1.1,
  * 127.0.2.1 ... by default), all with the same ports, and each with its own folder under the region's
  * data folder. Written to {@code region.json} so that later commands find it.
+ *
+ * <p>Besides its own address, every zone's API also listens on {@code sharedApi}
+ * ({@code <prefix>.0.1:3233}, so 127.0.0.1:3233 by default, the port OpenWhisk standalone uses) with
+ * SO_REUSEPORT: the kernel spreads connections over the zones that are up, and a killed zone's
+ * socket simply leaves the group. The gateway replaces this entry point later.
  */
-public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Map<String, String> tuning) {
+public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Map<String, String> tuning, String sharedApi) {
 
     public static final int RAFT_PORT = 7100;
     public static final int HTTP_PORT = 7180;
+    public static final int API_PORT = 3233;
+    public static final String ADMIN_KEY_FILE = "admin.key";
     static final String FILE = "region.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -34,16 +41,16 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
 
     /** Zones named a, b, c ... on {@code <ipPrefix>.1.1}, {@code <ipPrefix>.2.1} ... */
     public static RegionLayout of(String region, Path dataDir, int zoneCount, String ipPrefix, int raftPort, int httpPort,
-                                  Map<String, String> tuning) {
+                                  int apiPort, Map<String, String> tuning) {
         if (zoneCount < 1 || zoneCount > 9) {
             throw new IllegalArgumentException("a local region has 1 to 9 zones, not " + zoneCount);
         }
         List<ZoneSpec> zones = new ArrayList<>();
         for (int i = 0; i < zoneCount; i++) {
             String zone = String.valueOf((char) ('a' + i));
-            zones.add(new ZoneSpec(zone, ipPrefix + "." + (i + 1) + ".1", raftPort, httpPort, dataDir.resolve("zone-" + zone)));
+            zones.add(new ZoneSpec(zone, ipPrefix + "." + (i + 1) + ".1", raftPort, httpPort, apiPort, dataDir.resolve("zone-" + zone)));
         }
-        return new RegionLayout(region, dataDir.toAbsolutePath(), zones, tuning);
+        return new RegionLayout(region, dataDir.toAbsolutePath(), zones, tuning, ipPrefix + ".0.1:" + apiPort);
     }
 
     public ZoneSpec zone(String name) {
@@ -60,8 +67,19 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
         p.setProperty("peers", String.join(",", zones.stream().map(s -> s.peer().toString()).toList()));
         p.setProperty("data", z.dataDir().toString());
         p.setProperty("http", z.host() + ":" + z.httpPort());
+        p.setProperty("api", z.host() + ":" + z.apiPort());
+        if (sharedApi != null && !sharedApi.isEmpty()) {
+            p.setProperty("api.shared", sharedApi);
+        }
+        p.setProperty("admin.key.file", adminKeyFile().toString());
+        // A local region is for development: OpenWhisk's well-known guest key makes tutorials work.
+        p.setProperty("seed.development.keys", "true");
         p.putAll(tuning);
         return p;
+    }
+
+    public Path adminKeyFile() {
+        return dataDir.resolve(ADMIN_KEY_FILE);
     }
 
     public void save() throws IOException {

@@ -42,7 +42,7 @@ final class RegionHarness implements AutoCloseable {
 
     static RegionHarness start(Path dir, boolean ownsDir, Map<String, String> tuning) throws Exception {
         String prefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
-        RegionLayout layout = RegionLayout.of("faults", dir, 3, prefix, RegionLayout.RAFT_PORT, RegionLayout.HTTP_PORT, tuning);
+        RegionLayout layout = RegionLayout.of("faults", dir, 3, prefix, RegionLayout.RAFT_PORT, RegionLayout.HTTP_PORT, RegionLayout.API_PORT, tuning);
         // One class-data archive for every test region: the first start writes it, later ones start faster.
         Path cds = Path.of(System.getProperty("java.io.tmpdir"), "petrel-test-node-" + Runtime.version().feature() + ".jsa");
         LocalRegion region = new LocalRegion(layout, NodeLauncher.current(cds));

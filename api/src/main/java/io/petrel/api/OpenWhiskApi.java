@@ -1,0 +1,216 @@
+package io.petrel.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.api.admin.AdminApi;
+import io.petrel.api.auth.Authenticator;
+import io.petrel.api.auth.Identity;
+import io.petrel.api.auth.KeyRegistry;
+import io.petrel.api.entity.ActionsApi;
+import io.petrel.api.entity.Call;
+import io.petrel.api.entity.EntityName;
+import io.petrel.api.entity.EntityStore;
+import io.petrel.api.entity.PackagesApi;
+import io.petrel.api.entity.RulesApi;
+import io.petrel.api.entity.Runtimes;
+import io.petrel.api.entity.TriggersApi;
+import io.petrel.api.http.Exchange;
+import io.petrel.api.http.Router;
+import io.petrel.api.namespace.NamespaceRegistry;
+import io.petrel.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The OpenWhisk REST API and Petrel's admin API over one store: routes every request to the part
+ * that owns it. Built once per zone node.
+ */
+public final class OpenWhiskApi implements Router, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenWhiskApi.class);
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    /** The well-known development identities of OpenWhisk standalone, seeded only where configured. */
+    public static final String GUEST_AUTH = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
+    public static final String SYSTEM_AUTH = "789c46b1-71f6-4ed5-8c54-816aa4f8c502:abczO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
+
+    /** How this zone's API runs: its zone name and the admin key, if the admin API is on. */
+    public record Config(String zone, Optional<String> adminKey) {
+        public Config {
+            requireNonNull(zone, "zone");
+            requireNonNull(adminKey, "adminKey");
+        }
+    }
+
+    private final Config config;
+    private final Authenticator authenticator;
+    private final NamespaceRegistry namespaces;
+    private final EntityStore entities;
+    private final ActionsApi actions;
+    private final PackagesApi packages;
+    private final TriggersApi triggers;
+    private final RulesApi rules;
+    private final AdminApi admin;
+    private final byte[] swagger;
+
+    public OpenWhiskApi(Config config, Store store, ObjectMapper json, LongSupplier clock) {
+        this.config = requireNonNull(config, "config");
+        requireNonNull(store, "store");
+        requireNonNull(json, "json");
+        requireNonNull(clock, "clock");
+        SecureRandom random = new SecureRandom();
+        KeyRegistry keys = new KeyRegistry(store, json, clock, random);
+        this.authenticator = new Authenticator(store, json, clock, 1_000);
+        this.namespaces = new NamespaceRegistry(store, keys, json, clock);
+        this.entities = new EntityStore(store, json);
+        this.packages = new PackagesApi(entities, clock);
+        this.actions = new ActionsApi(entities, packages, clock);
+        this.triggers = new TriggersApi(entities, clock);
+        this.rules = new RulesApi(entities, clock);
+        this.admin = new AdminApi(config.zone(), config.adminKey(), namespaces, keys, this::deleteTenantData);
+        this.swagger = loadSwagger();
+    }
+
+    private static byte[] loadSwagger() {
+        try (InputStream in = OpenWhiskApi.class.getResourceAsStream("openwhisk-apiv1-swagger.json")) {
+            return in == null ? new byte[0] : in.readAllBytes();
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+
+    /** Creates the {@code guest} and {@code whisk.system} namespaces with OpenWhisk's default keys, if missing. */
+    public void seedDevelopmentKeys() {
+        for (String auth : List.of(GUEST_AUTH, SYSTEM_AUTH)) {
+            String ns = auth == GUEST_AUTH ? "guest" : "whisk.system";
+            String[] parts = auth.split(":");
+            if (namespaces.ensure(ns, parts[0], parts[1])) {
+                LOG.info("zone {}: development namespace {} created with OpenWhisk's well-known key {}", config.zone(), ns, parts[0]);
+            }
+        }
+    }
+
+    private void deleteTenantData(String ns) {
+        entities.deleteNamespace(ns);
+    }
+
+    @Override
+    public void route(Exchange ex) throws Exception {
+        List<String> s = ex.segments();
+        if (s.isEmpty()) {
+            requireGet(ex);
+            ex.reply(200, rootInfo());
+            return;
+        }
+        switch (s.get(0)) {
+            case "ping" -> {
+                requireGet(ex);
+                ex.send(200, "text/plain; charset=UTF-8", "pong".getBytes());
+            }
+            case "api" -> {
+                if (s.size() < 2 || !s.get(1).equals("v1")) {
+                    throw ApiException.notFound();
+                }
+                apiV1(ex, s.subList(2, s.size()));
+            }
+            case "admin" -> {
+                if (s.size() < 3 || !s.get(1).equals("v1") || !s.get(2).equals("namespaces")) {
+                    throw ApiException.notFound();
+                }
+                admin.handle(ex, s.subList(3, s.size()));
+            }
+            default -> throw ApiException.notFound();
+        }
+    }
+
+    private static void requireGet(Exchange ex) {
+        if (!ex.method().equals("GET") && !ex.method().equals("HEAD")) {
+            throw new ApiException(405, "HTTP method not allowed, supported methods: GET");
+        }
+    }
+
+    private void apiV1(Exchange ex, List<String> s) throws Exception {
+        if (s.isEmpty() || (s.size() == 1 && s.get(0).isEmpty())) {
+            requireGet(ex);
+            ex.reply(200, apiInfo());
+            return;
+        }
+        switch (s.get(0)) {
+            case "api-docs", "docs" -> {
+                requireGet(ex);
+                ex.send(200, "application/json", swagger);
+                return;
+            }
+            case "namespaces" -> {
+            }
+            default -> throw ApiException.notFound();
+        }
+        Identity who = authenticator.authenticate(ex.header("Authorization"));
+        if (s.size() == 1 || (s.size() == 2 && s.get(1).isEmpty())) {
+            requireGet(ex);
+            ex.reply(200, NODES.arrayNode().add(who.namespace()));
+            return;
+        }
+        String ns = s.get(1).equals("_") ? who.namespace() : s.get(1);
+        if (!EntityName.isValidNamespace(ns)) {
+            throw ApiException.badRequest(ApiException.BAD_NAME);
+        }
+        Call call = new Call(ex, who, ns);
+        if (s.size() == 2) {
+            throw ApiException.notFound();
+        }
+        List<String> rest = s.subList(3, s.size());
+        switch (s.get(2)) {
+            case "actions" -> actions.handle(call, rest);
+            case "packages" -> packages.handle(call, rest);
+            case "triggers" -> triggers.handle(call, rest);
+            case "rules" -> rules.handle(call, rest);
+            case "limits" -> {
+                requireGet(ex);
+                call.requireOwn();
+                ObjectNode limits = namespaces.limits(ns);
+                ex.reply(200, limits);
+            }
+            default -> throw ApiException.notFound();
+        }
+    }
+
+    private static ObjectNode apiInfo() {
+        ObjectNode info = NODES.objectNode();
+        info.put("description", "OpenWhisk API");
+        info.put("api_version", "1.0.0");
+        info.put("api_version_path", "v1");
+        info.put("build", "petrel");
+        info.put("buildno", "0.1.0");
+        info.putObject("swagger_paths").put("ui", "/docs").put("api-docs", "/api-docs");
+        return info;
+    }
+
+    private static ObjectNode rootInfo() {
+        ObjectNode info = NODES.objectNode();
+        info.put("description", "Petrel: an OpenWhisk-compatible functions platform");
+        info.putObject("support").put("github", "https://github.com/petrel").put("slack", "");
+        info.putArray("api_paths").add("/api/v1");
+        ObjectNode limits = info.putObject("limits");
+        limits.put("actions_per_minute", 60).put("triggers_per_minute", 60).put("concurrent_actions", 30)
+                .put("sequence_length", 50).put("min_action_duration", 100).put("max_action_duration", 300_000)
+                .put("min_action_memory", 128L * 1024 * 1024).put("max_action_memory", 512L * 1024 * 1024)
+                .put("min_action_logsize", 0).put("max_action_logsize", 10L * 1024 * 1024);
+        info.set("runtimes", Runtimes.manifest());
+        return info;
+    }
+
+    @Override
+    public void close() {
+        authenticator.close();
+    }
+}

@@ -1,0 +1,169 @@
+package io.petrel.api.entity;
+
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.api.ApiException;
+import io.petrel.api.http.Exchange;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+import static java.util.Objects.requireNonNull;
+
+/** {@code /namespaces/{ns}/actions[/{pkg}]/{name}}: actions, in the default package or a package. */
+public final class ActionsApi {
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** Code (48 MB, base64 grows it by a third) plus parameters and the JSON around them. */
+    static final long MAX_BODY = Exec.MAX_CODE_BYTES * 4 / 3 + 2L * 1024 * 1024;
+
+    private final EntityStore entities;
+    private final PackagesApi packages;
+    private final LongSupplier clock;
+
+    public ActionsApi(EntityStore entities, PackagesApi packages, LongSupplier clock) {
+        this.entities = requireNonNull(entities, "entities");
+        this.packages = requireNonNull(packages, "packages");
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    public void handle(Call call, List<String> rest) throws IOException {
+        Exchange ex = call.exchange();
+        if (rest.isEmpty() || (rest.size() == 1 && rest.get(0).isEmpty())) {
+            requireMethod(ex, "GET");
+            call.requireOwn();
+            Listing.reply(ex, Collection.ACTIONS, entities.list(call.namespace(), Collection.ACTIONS, ""), ActionsApi::listItem);
+            return;
+        }
+        if (rest.size() == 2 && rest.get(1).isEmpty()) {
+            requireMethod(ex, "GET");
+            PackagesApi.Readable p = packages.resolveBinding(call, packages.readable(call, call.namespace(), rest.get(0)));
+            Listing.reply(ex, Collection.ACTIONS, entities.list(p.namespace(), Collection.ACTIONS, p.name() + "/"), ActionsApi::listItem);
+            return;
+        }
+        if (rest.size() > 2) {
+            throw ApiException.notFound();
+        }
+        String pkg = rest.size() == 2 ? EntityName.require(rest.get(0)) : null;
+        String name = EntityName.require(rest.get(rest.size() - 1));
+        switch (ex.method()) {
+            case "GET" -> get(call, pkg, name);
+            case "PUT" -> put(call, pkg, name);
+            case "DELETE" -> delete(call, pkg, name);
+            case "POST" -> {
+                // Reading first keeps OpenWhisk's order of errors: a missing action is 404, not 503.
+                find(call, pkg, name);
+                throw new ApiException(503, "No invokers available: this region does not run actions yet.");
+            }
+            default -> throw new ApiException(405, "HTTP method not allowed, supported methods: GET, PUT, DELETE, POST");
+        }
+    }
+
+    private static void requireMethod(Exchange ex, String method) {
+        if (!ex.method().equals(method) && !(method.equals("GET") && ex.method().equals("HEAD"))) {
+            throw new ApiException(405, "HTTP method not allowed, supported methods: " + method);
+        }
+    }
+
+    static ObjectNode listItem(ObjectNode doc) {
+        ObjectNode s = Docs.summary(doc);
+        s.set("limits", doc.get("limits"));
+        s.set("exec", NODES.objectNode().put("binary", doc.path("exec").path("binary").asBoolean(false)));
+        return s;
+    }
+
+    /** The action the caller may read, following a package binding as OpenWhisk does. */
+    private EntityStore.Stored find(Call call, String pkg, String name) {
+        if (pkg == null) {
+            call.requireOwn();
+            return entities.get(call.namespace(), Collection.ACTIONS, name).orElseThrow(ApiException::notFound);
+        }
+        PackagesApi.Readable p = packages.resolveBinding(call, packages.readable(call, call.namespace(), pkg));
+        return entities.get(p.namespace(), Collection.ACTIONS, p.name() + "/" + name).orElseThrow(ApiException::notFound);
+    }
+
+    private void get(Call call, String pkg, String name) throws IOException {
+        ObjectNode doc = find(call, pkg, name).doc().deepCopy();
+        boolean code = call.exchange().param("code").map(v -> !v.equalsIgnoreCase("false")).orElse(true);
+        if (!code && doc.path("exec").isObject()) {
+            ((ObjectNode) doc.get("exec")).remove("code");
+        }
+        call.exchange().reply(200, doc);
+    }
+
+    /** The package an action is written into: it must exist in the caller's namespace and not be a binding. */
+    private void requireWritablePackage(Call call, String pkg) {
+        EntityStore.Stored p = entities.get(call.namespace(), Collection.PACKAGES, pkg).orElseThrow(ApiException::notFound);
+        if (p.doc().path("binding").has("name")) {
+            throw ApiException.badRequest(ApiException.BINDING);
+        }
+    }
+
+    private void put(Call call, String pkg, String name) throws IOException {
+        call.requireOwn();
+        if (pkg != null) {
+            requireWritablePackage(call, pkg);
+        }
+        ObjectNode body = call.exchange().jsonObject(MAX_BODY);
+        String ns = call.namespace();
+        String fullName = pkg == null ? name : pkg + "/" + name;
+        String namespacePath = pkg == null ? ns : ns + "/" + pkg;
+        Optional<EntityStore.Stored> old = entities.get(ns, Collection.ACTIONS, fullName);
+        long now = clock.getAsLong();
+        if (old.isPresent()) {
+            if (!call.exchange().flag("overwrite")) {
+                throw ApiException.conflict(ApiException.ALREADY_EXISTS);
+            }
+            ObjectNode doc = Docs.update(old.get().doc(), body, now);
+            if (body.has("exec") && !body.get("exec").isNull()) {
+                doc.set("exec", Exec.parse(body.get("exec"), ns, q -> requireComponent(call, q)));
+            }
+            if (body.has("parameters")) {
+                doc.set("parameters", Docs.parameters(body));
+            }
+            if (body.has("limits")) {
+                doc.set("limits", ActionLimits.merge((ObjectNode) doc.get("limits"), body.get("limits")));
+            }
+            Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
+            entities.update(ns, Collection.ACTIONS, fullName, doc, old.get().revision(), List.of());
+            call.exchange().reply(200, doc);
+            return;
+        }
+        if (!body.has("exec") || body.get("exec").isNull()) {
+            throw ApiException.badRequest("The request content was malformed:\nexec undefined");
+        }
+        ObjectNode doc = Docs.create(namespacePath, name, body, now);
+        doc.set("exec", Exec.parse(body.get("exec"), ns, q -> requireComponent(call, q)));
+        doc.set("parameters", Docs.parameters(body));
+        doc.set("limits", ActionLimits.merge(ActionLimits.defaults(), body.get("limits")));
+        if (!Docs.hasAnnotation(doc, "provide-api-key")) {
+            Docs.setAnnotation(doc, "provide-api-key", BooleanNode.FALSE);
+        }
+        Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
+        entities.create(ns, Collection.ACTIONS, fullName, doc, List.of());
+        call.exchange().reply(200, doc);
+    }
+
+    /** A sequence component must be an action the caller can read. */
+    private void requireComponent(Call call, EntityName.Qualified q) {
+        Call as = new Call(call.exchange(), call.who(), q.namespace());
+        try {
+            find(as, q.pkg(), q.name());
+        } catch (ApiException e) {
+            throw ApiException.badRequest("Sequence component does not exist: " + q + ".");
+        }
+    }
+
+    private void delete(Call call, String pkg, String name) throws IOException {
+        call.requireOwn();
+        if (pkg != null) {
+            requireWritablePackage(call, pkg);
+        }
+        String fullName = pkg == null ? name : pkg + "/" + name;
+        EntityStore.Stored old = entities.get(call.namespace(), Collection.ACTIONS, fullName).orElseThrow(ApiException::notFound);
+        entities.delete(call.namespace(), Collection.ACTIONS, fullName, old.revision(), List.of());
+        call.exchange().reply(200, old.doc());
+    }
+}
