@@ -12,6 +12,7 @@ import io.petrel.api.entity.Call;
 import io.petrel.api.entity.EntityName;
 import io.petrel.api.entity.EntityStore;
 import io.petrel.api.entity.PackagesApi;
+import io.petrel.api.entity.RequestLog;
 import io.petrel.api.entity.RulesApi;
 import io.petrel.api.entity.Runtimes;
 import io.petrel.api.entity.TriggersApi;
@@ -59,6 +60,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final PackagesApi packages;
     private final TriggersApi triggers;
     private final RulesApi rules;
+    private final RequestLog requests;
     private final AdminApi admin;
     private final byte[] swagger;
 
@@ -76,6 +78,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.actions = new ActionsApi(entities, packages, clock);
         this.triggers = new TriggersApi(entities, clock);
         this.rules = new RulesApi(entities, clock);
+        this.requests = new RequestLog(store, json, clock);
         this.admin = new AdminApi(config.zone(), config.adminKey(), namespaces, keys, this::deleteTenantData);
         this.swagger = loadSwagger();
     }
@@ -101,6 +104,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
 
     private void deleteTenantData(String ns) {
         entities.deleteNamespace(ns);
+        requests.deleteNamespace(ns);
     }
 
     @Override
@@ -164,12 +168,37 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         if (!EntityName.isValidNamespace(ns)) {
             throw ApiException.badRequest(ApiException.BAD_NAME);
         }
-        Call call = new Call(ex, who, ns);
+        Call call = new Call(ex, who, ns, requests);
         if (s.size() == 2) {
             throw ApiException.notFound();
         }
         List<String> rest = s.subList(3, s.size());
-        switch (s.get(2)) {
+        Optional<String> requestId = ex.method().equals("GET") || ex.method().equals("HEAD") ? Optional.empty() : ex.clientRequestId();
+        if (requestId.isEmpty()) {
+            entity(call, s.get(2), rest);
+            return;
+        }
+        // A retried write: answer what the first attempt answered, if it was applied.
+        Optional<RequestLog.Replay> replay = requests.find(ns, requestId.get());
+        if (replay.isEmpty()) {
+            try {
+                entity(call, s.get(2), rest);
+                return;
+            } catch (ApiException e) {
+                replay = e.status() == 409 ? requests.find(ns, requestId.get()) : Optional.empty();
+                if (replay.isEmpty()) {
+                    throw e;
+                }
+            }
+        }
+        LOG.info("zone {}: request {} {} was applied before; answering as then", config.zone(), requestId.get(), ex.path());
+        ex.reply(replay.get().status(), replay.get().body());
+    }
+
+    private void entity(Call call, String collection, List<String> rest) throws Exception {
+        Exchange ex = call.exchange();
+        String ns = call.namespace();
+        switch (collection) {
             case "actions" -> actions.handle(call, rest);
             case "packages" -> packages.handle(call, rest);
             case "triggers" -> triggers.handle(call, rest);

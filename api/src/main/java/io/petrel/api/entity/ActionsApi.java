@@ -127,7 +127,7 @@ public final class ActionsApi {
                 doc.set("limits", ActionLimits.merge((ObjectNode) doc.get("limits"), body.get("limits")));
             }
             Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
-            entities.update(ns, Collection.ACTIONS, fullName, doc, old.get().revision(), List.of());
+            entities.update(ns, Collection.ACTIONS, fullName, doc, old.get().revision(), call.answerOps(doc));
             call.exchange().reply(200, doc);
             return;
         }
@@ -142,13 +142,13 @@ public final class ActionsApi {
             Docs.setAnnotation(doc, "provide-api-key", BooleanNode.FALSE);
         }
         Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
-        entities.create(ns, Collection.ACTIONS, fullName, doc, List.of());
+        entities.create(ns, Collection.ACTIONS, fullName, doc, call.answerOps(doc));
         call.exchange().reply(200, doc);
     }
 
     /** A sequence component must be an action the caller can read. */
     private void requireComponent(Call call, EntityName.Qualified q) {
-        Call as = new Call(call.exchange(), call.who(), q.namespace());
+        Call as = call.in(q.namespace());
         try {
             find(as, q.pkg(), q.name());
         } catch (ApiException e) {
@@ -163,7 +163,7 @@ public final class ActionsApi {
         }
         String fullName = pkg == null ? name : pkg + "/" + name;
         EntityStore.Stored old = entities.get(call.namespace(), Collection.ACTIONS, fullName).orElseThrow(ApiException::notFound);
-        entities.delete(call.namespace(), Collection.ACTIONS, fullName, old.revision(), List.of());
+        entities.delete(call.namespace(), Collection.ACTIONS, fullName, old.revision(), call.answerOps(old.doc()));
         call.exchange().reply(200, old.doc());
     }
 }

@@ -133,14 +133,14 @@ public final class PackagesApi {
                 }
                 doc.set("binding", binding);
             }
-            entities.update(call.namespace(), Collection.PACKAGES, name, doc, old.get().revision(), List.of());
+            entities.update(call.namespace(), Collection.PACKAGES, name, doc, old.get().revision(), call.answerOps(doc));
             call.exchange().reply(200, doc);
             return;
         }
         ObjectNode doc = Docs.create(call.namespace(), name, body, now);
         doc.set("parameters", Docs.parameters(body));
         doc.set("binding", binding == null ? NODES.objectNode() : binding);
-        entities.create(call.namespace(), Collection.PACKAGES, name, doc, List.of());
+        entities.create(call.namespace(), Collection.PACKAGES, name, doc, call.answerOps(doc));
         call.exchange().reply(200, doc);
     }
 
@@ -190,7 +190,7 @@ public final class PackagesApi {
         if (!batch.isEmpty()) {
             commitDeletes(batch);
         }
-        entities.delete(call.namespace(), Collection.PACKAGES, name, p.revision(), List.of());
+        entities.delete(call.namespace(), Collection.PACKAGES, name, p.revision(), call.answerOps(p.doc()));
         call.exchange().reply(200, p.doc());
     }
 

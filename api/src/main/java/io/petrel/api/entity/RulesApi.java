@@ -126,13 +126,14 @@ public final class RulesApi {
         ObjectNode rules = triggerDoc.path("rules").isObject() ? (ObjectNode) triggerDoc.get("rules") : triggerDoc.putObject("rules");
         rules.set(ruleRef(ns, name), NODES.objectNode().<ObjectNode>set("action", pathName(action)).put("status", newStatus));
         more.add(entities.putOp(ns, Collection.TRIGGERS, trigger.name(), triggerDoc, t.revision()));
+        ObjectNode out = rule.deepCopy();
+        out.put("status", newStatus);
+        more.addAll(call.answerOps(out));
         if (old.isPresent()) {
             entities.update(ns, Collection.RULES, name, rule, old.get().revision(), more);
         } else {
             entities.create(ns, Collection.RULES, name, rule, more);
         }
-        ObjectNode out = rule.deepCopy();
-        out.put("status", newStatus);
         call.exchange().reply(200, out);
     }
 
@@ -170,7 +171,7 @@ public final class RulesApi {
         ObjectNode triggerDoc = t.doc().deepCopy();
         ObjectNode rules = triggerDoc.path("rules").isObject() ? (ObjectNode) triggerDoc.get("rules") : triggerDoc.putObject("rules");
         rules.set(ruleRef(ns, name), NODES.objectNode().<ObjectNode>set("action", r.doc().get("action")).put("status", status));
-        entities.update(ns, Collection.TRIGGERS, triggerName, triggerDoc, t.revision(), List.of());
+        entities.update(ns, Collection.TRIGGERS, triggerName, triggerDoc, t.revision(), call.answerOps(NODES.objectNode()));
         call.exchange().reply(200, NODES.objectNode());
     }
 
@@ -187,6 +188,7 @@ public final class RulesApi {
             }
             more.add(entities.putOp(ns, Collection.TRIGGERS, triggerName, d, t.revision()));
         });
+        more.addAll(call.answerOps(shown));
         entities.delete(ns, Collection.RULES, name, r.revision(), more);
         call.exchange().reply(200, shown);
     }

@@ -48,7 +48,7 @@ public final class TriggersApi {
             case "PUT" -> put(call, name);
             case "DELETE" -> {
                 EntityStore.Stored old = entities.get(call.namespace(), Collection.TRIGGERS, name).orElseThrow(ApiException::notFound);
-                entities.delete(call.namespace(), Collection.TRIGGERS, name, old.revision(), List.of());
+                entities.delete(call.namespace(), Collection.TRIGGERS, name, old.revision(), call.answerOps(old.doc()));
                 ex.reply(200, old.doc());
             }
             case "POST" -> fire(call, name);
@@ -72,14 +72,14 @@ public final class TriggersApi {
             if (body.has("parameters")) {
                 doc.set("parameters", Docs.parameters(body));
             }
-            entities.update(call.namespace(), Collection.TRIGGERS, name, doc, old.get().revision(), List.of());
+            entities.update(call.namespace(), Collection.TRIGGERS, name, doc, old.get().revision(), call.answerOps(doc));
             call.exchange().reply(200, doc);
             return;
         }
         ObjectNode doc = Docs.create(call.namespace(), name, body, now);
         doc.set("parameters", Docs.parameters(body));
         doc.set("limits", NODES.objectNode());
-        entities.create(call.namespace(), Collection.TRIGGERS, name, doc, List.of());
+        entities.create(call.namespace(), Collection.TRIGGERS, name, doc, call.answerOps(doc));
         call.exchange().reply(200, doc);
     }
 

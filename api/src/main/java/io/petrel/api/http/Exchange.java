@@ -78,6 +78,11 @@ public final class Exchange {
         return transactionId;
     }
 
+    /** The {@code X-Request-ID} the client (or the gateway) sent, if it is a valid one. */
+    public Optional<String> clientRequestId() {
+        return header("X-Request-ID").filter(id -> id.equals(transactionId));
+    }
+
     public Optional<String> header(String name) {
         return Optional.ofNullable(request.getHeaders().get(name));
     }
