@@ -42,6 +42,13 @@ final class CheckpointSnapshots implements StateMachineStorage {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointSnapshots.class);
     private static final Pattern NAME = Pattern.compile("snapshot\\.(\\d+)_(\\d+)");
     static final String MD5_SUFFIX = ".md5";
+    /**
+     * Present in a snapshot folder until the checksums of its files are written. Checksumming every
+     * file takes far longer than the checkpoint itself, so it runs after the snapshot is taken, off the
+     * thread that applies the log; a snapshot is complete without them (Ratis computes digests while
+     * sending), and a replica that died before writing them writes them when it starts.
+     */
+    static final String UNSEALED = "UNSEALED";
 
     private volatile File smDir;
     private volatile Cached cached;
@@ -132,11 +139,25 @@ final class CheckpointSnapshots implements StateMachineStorage {
     /** The files of a snapshot, without the digests beside them. */
     static List<Path> dataFiles(Path snapshot) {
         try (Stream<Path> files = Files.list(snapshot)) {
-            return files.filter(f -> !f.getFileName().toString().endsWith(MD5_SUFFIX) && Files.isRegularFile(f))
-                    .sorted().toList();
+            return files.filter(f -> isDataFile(f.getFileName().toString()) && Files.isRegularFile(f)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + snapshot, e);
         }
+    }
+
+    /** Neither a checksum file (nor one being written: {@code .md5.tmp}) nor the unsealed marker. */
+    private static boolean isDataFile(String name) {
+        return !name.contains(MD5_SUFFIX) && !name.equals(UNSEALED);
+    }
+
+    static boolean isSealed(Path snapshot) {
+        return !Files.exists(snapshot.resolve(UNSEALED));
+    }
+
+    /** Writes the checksums of a snapshot taken with the unsealed marker, then removes the marker. */
+    static void seal(Path snapshot) throws IOException {
+        writeDigests(snapshot);
+        Files.deleteIfExists(snapshot.resolve(UNSEALED));
     }
 
     private static MD5Hash readDigest(Path file) {

@@ -20,11 +20,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongConsumer;
@@ -55,6 +59,7 @@ final class ZoneStateMachine extends BaseStateMachine {
     private final WatchHub watchHub;
     private final LongConsumer commitLatencyNanos;
     private final CheckpointSnapshots snapshots = new CheckpointSnapshots();
+    private final ExecutorService sealer;
     /** Readers hold it shared; closing or swapping the database holds it exclusively. */
     private final ReadWriteLock dbLock = new ReentrantReadWriteLock();
     private volatile KvState state;
@@ -70,6 +75,7 @@ final class ZoneStateMachine extends BaseStateMachine {
         this.clock = requireNonNull(clock, "clock");
         this.watchHub = requireNonNull(watchHub, "watchHub");
         this.commitLatencyNanos = requireNonNull(commitLatencyNanos, "commitLatencyNanos");
+        this.sealer = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name(zone + "-snapshot-sealer").factory());
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -115,6 +121,11 @@ final class ZoneStateMachine extends BaseStateMachine {
      */
     private void openLiveState(boolean installed) throws IOException {
         var latest = snapshots.latest();
+        if (latest.isPresent() && !CheckpointSnapshots.isSealed(latest.get().path())) {
+            // Taken by this replica, which stopped before writing its checksums.
+            CheckpointSnapshots.seal(latest.get().path());
+            LOG.info("zone {}: snapshot {} sealed with checksums on start", zone, latest.get().path().getFileName());
+        }
         if (latest.isPresent() && (installed || verifyOnOpen)) {
             CheckpointSnapshots.verify(latest.get().path());
         }
@@ -199,6 +210,14 @@ final class ZoneStateMachine extends BaseStateMachine {
 
     @Override
     public void close() throws IOException {
+        sealer.shutdown();
+        try {
+            if (!sealer.awaitTermination(30, TimeUnit.SECONDS)) {
+                LOG.warn("zone {}: snapshot checksums still being written at close; they are written on the next start", zone);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         dbLock.writeLock().lock();
         try {
             closeState();
@@ -305,15 +324,28 @@ final class ZoneStateMachine extends BaseStateMachine {
         } finally {
             dbLock.readLock().unlock();
         }
-        long checkpointed = System.nanoTime();
-        CheckpointSnapshots.writeDigests(tmp);
+        Files.createFile(tmp.resolve(CheckpointSnapshots.UNSEALED));
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         snapshots.invalidate();
-        long done = System.nanoTime();
-        LOG.info("zone {}: snapshot taken at term {} index {} in {} ms (checkpoint {} ms, checksums {} ms)", zone,
-                last.getTerm(), last.getIndex(), (done - started) / 1_000_000, (checkpointed - started) / 1_000_000,
-                (done - checkpointed) / 1_000_000);
+        long taken = System.nanoTime();
+        LOG.info("zone {}: snapshot taken at term {} index {} in {} ms", zone, last.getTerm(), last.getIndex(),
+                (taken - started) / 1_000_000);
+        sealer.execute(() -> seal(target, last));
         return last.getIndex();
+    }
+
+    /** Writes a snapshot's checksums off the apply thread (see {@link CheckpointSnapshots#UNSEALED}). */
+    private void seal(Path snapshot, TermIndex at) {
+        long started = System.nanoTime();
+        try {
+            CheckpointSnapshots.seal(snapshot);
+            snapshots.invalidate();
+            LOG.info("zone {}: snapshot at term {} index {} sealed with checksums in {} ms", zone, at.getTerm(), at.getIndex(),
+                    (System.nanoTime() - started) / 1_000_000);
+        } catch (IOException | UncheckedIOException e) {
+            // Deleted meanwhile by a newer snapshot or an installation; a survivor is sealed on start.
+            LOG.info("zone {}: snapshot at term {} index {} not sealed: {}", zone, at.getTerm(), at.getIndex(), e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -98,6 +99,48 @@ class ZoneReplicaTest {
         assertThat(group.replica(1).status().appliedIndex()).isGreaterThanOrEqualTo(appliedBefore);
         assertThat(group.replica(1).digest().digest()).isEqualTo(before);
         assertThat(group.replica(1).store().get("persist/49", ReadConsistency.LOCAL).value()).isPresent();
+    }
+
+    @Test
+    void snapshotChecksumsAreWrittenAfterTheSnapshotAndOnStartIfAZoneDiedFirst() throws Exception {
+        Path own = Files.createTempDirectory("petrel-replica-seal");
+        try (InProcessGroup g = new InProcessGroup(own, 3, StoreTuning.DEFAULT.withDiskReserveBytes(0).withSnapshotEveryEntries(100))) {
+            Store store = g.replica(0).store();
+            for (int i = 0; i < 150; i++) {
+                store.put("seal/" + i, ("v" + i).getBytes(StandardCharsets.UTF_8), Expect.any());
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> g.replica(1).status().revision() == 150
+                    && latestSnapshot(g.dataDir(1)) != null && CheckpointSnapshots.isSealed(latestSnapshot(g.dataDir(1))));
+            String before = g.replica(1).digest().digest();
+            g.stop(1);
+            Path snapshot = latestSnapshot(g.dataDir(1));
+            List<Path> files = CheckpointSnapshots.dataFiles(snapshot);
+            assertThat(files).isNotEmpty().allSatisfy(f -> assertThat(Path.of(f + CheckpointSnapshots.MD5_SUFFIX)).exists());
+
+            // As if the zone had been killed between taking the snapshot and writing its checksums.
+            for (Path f : files) {
+                Files.delete(Path.of(f + CheckpointSnapshots.MD5_SUFFIX));
+            }
+            Files.createFile(snapshot.resolve(CheckpointSnapshots.UNSEALED));
+            long started = System.nanoTime();
+            g.start(1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> g.replica(1).ready(Duration.ofSeconds(2)));
+            System.out.printf("MEASURED zone with an unsealed snapshot ready after %d ms%n", (System.nanoTime() - started) / 1_000_000);
+            assertThat(CheckpointSnapshots.isSealed(snapshot)).isTrue();
+            assertThat(files).allSatisfy(f -> assertThat(Path.of(f + CheckpointSnapshots.MD5_SUFFIX)).exists());
+            CheckpointSnapshots.verify(snapshot);
+            assertThat(g.replica(1).digest().digest()).isEqualTo(before);
+        } finally {
+            CheckpointSnapshots.deleteRecursively(own);
+        }
+    }
+
+    private static Path latestSnapshot(Path dataDir) throws java.io.IOException {
+        try (var walk = Files.walk(dataDir)) {
+            return walk.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+") && Files.isDirectory(p))
+                    .max(java.util.Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().replaceAll(".*_", ""))))
+                    .orElse(null);
+        }
     }
 
     private static String regionOf(InProcessGroup g) {
