@@ -28,9 +28,11 @@ final class RegionOptions {
     }
 
     Path resolve() throws IOException {
-        if (data != null) {
-            return data.toAbsolutePath();
-        }
+        return data != null ? data.toAbsolutePath() : lastRegion();
+    }
+
+    /** The last region {@code up} started on this machine, else {@code ~/.petrel/region}. */
+    static Path lastRegion() throws IOException {
         Path pointer = home().resolve("current-region");
         if (Files.exists(pointer)) {
             return Path.of(Files.readString(pointer).trim());

@@ -1,5 +1,6 @@
 package io.petrel.cli;
 
+import io.petrel.api.OpenWhiskApi;
 import io.petrel.cli.local.LocalRegion;
 import io.petrel.cli.local.RegionLayout;
 import io.petrel.cli.local.ZoneSpec;
@@ -62,10 +63,13 @@ final class UpCommand implements Callable<Integer> {
         System.out.printf("region '%s' is ready (%d zones, %.1f s); data in %s%n", layout.region(), layout.zones().size(),
                 (System.nanoTime() - started) / 1e9, dir);
         for (ZoneSpec z : layout.zones()) {
-            System.out.printf("  zone %s  store %-18s http %s  (status %s, log %s)%n", z.zone(), z.peer().address(), z.httpUrl(),
+            System.out.printf("  zone %s  store %-18s http %s  api %s  (status %s, log %s)%n", z.zone(), z.peer().address(), z.httpUrl(), z.apiUrl(),
                     z.statusUrl(), z.dataDir().resolve("node.log"));
         }
-        System.out.println("next: ./petrel status | ./petrel zone kill|stop|start ZONE | ./petrel down");
+        System.out.printf("OpenWhisk API  http://%s  (every zone's API; admin key in %s)%n", layout.sharedApi(), layout.adminKeyFile());
+        System.out.printf("guest key      %s%n", OpenWhiskApi.GUEST_AUTH);
+        System.out.printf("try            curl -u %s http://%s/api/v1/namespaces/_/actions%n", OpenWhiskApi.GUEST_AUTH, layout.sharedApi());
+        System.out.println("next: ./petrel status | ./petrel ns create NAME | ./petrel zone kill|stop|start ZONE | ./petrel down");
         if (foreground) {
             LogFollower.follow(layout);
         }
