@@ -3,6 +3,8 @@ package io.petrel.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.api.activation.ActivationStore;
+import io.petrel.api.activation.ActivationsApi;
 import io.petrel.api.admin.AdminApi;
 import io.petrel.api.auth.Authenticator;
 import io.petrel.api.auth.Identity;
@@ -26,6 +28,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -44,11 +47,19 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     public static final String GUEST_AUTH = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
     public static final String SYSTEM_AUTH = "789c46b1-71f6-4ed5-8c54-816aa4f8c502:abczO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
 
-    /** How this zone's API runs: its zone name and the admin key, if the admin API is on. */
-    public record Config(String zone, Optional<String> adminKey) {
+    /** OpenWhisk deployments commonly keep activations for a day. */
+    public static final Duration DEFAULT_ACTIVATION_RETENTION = Duration.ofHours(24);
+
+    /** How this zone's API runs: its zone name, the admin key if the admin API is on, how long activations are kept. */
+    public record Config(String zone, Optional<String> adminKey, Duration activationRetention) {
         public Config {
             requireNonNull(zone, "zone");
             requireNonNull(adminKey, "adminKey");
+            requireNonNull(activationRetention, "activationRetention");
+        }
+
+        public Config(String zone, Optional<String> adminKey) {
+            this(zone, adminKey, DEFAULT_ACTIVATION_RETENTION);
         }
     }
 
@@ -61,6 +72,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final TriggersApi triggers;
     private final RulesApi rules;
     private final RequestLog requests;
+    private final ActivationStore activationStore;
+    private final ActivationsApi activations;
     private final AdminApi admin;
     private final byte[] swagger;
 
@@ -79,6 +92,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.triggers = new TriggersApi(entities, clock);
         this.rules = new RulesApi(entities, clock);
         this.requests = new RequestLog(store, json, clock);
+        this.activationStore = new ActivationStore(store, json, config.activationRetention(), clock);
+        this.activations = new ActivationsApi(activationStore);
         this.admin = new AdminApi(config.zone(), config.adminKey(), namespaces, keys, this::deleteTenantData);
         this.swagger = loadSwagger();
     }
@@ -104,6 +119,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
 
     private void deleteTenantData(String ns) {
         entities.deleteNamespace(ns);
+        activationStore.deleteNamespace(ns);
         requests.deleteNamespace(ns);
     }
 
@@ -203,6 +219,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
             case "packages" -> packages.handle(call, rest);
             case "triggers" -> triggers.handle(call, rest);
             case "rules" -> rules.handle(call, rest);
+            case "activations" -> activations.handle(call, rest);
             case "limits" -> {
                 requireGet(ex);
                 call.requireOwn();
@@ -236,6 +253,11 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
                 .put("min_action_logsize", 0).put("max_action_logsize", 10L * 1024 * 1024);
         info.set("runtimes", Runtimes.manifest());
         return info;
+    }
+
+    /** Where the invoker records finished activations. */
+    public ActivationStore activationStore() {
+        return activationStore;
     }
 
     @Override

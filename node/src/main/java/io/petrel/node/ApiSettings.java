@@ -1,6 +1,7 @@
 package io.petrel.node;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
@@ -8,13 +9,19 @@ import static java.util.Objects.requireNonNull;
 /**
  * Where a zone serves the OpenWhisk API and how: its own address, an optional address shared with
  * the other zones of a one-machine region (SO_REUSEPORT), the admin key's file (no file: no admin
- * API), and whether to seed OpenWhisk's well-known development keys (never by default).
+ * API), whether to seed OpenWhisk's well-known development keys (never by default), and how long
+ * activation records are kept.
  */
-public record ApiSettings(String host, int port, Optional<HostPort> shared, Optional<Path> adminKeyFile, boolean seedDevelopmentKeys) {
+public record ApiSettings(String host, int port, Optional<HostPort> shared, Optional<Path> adminKeyFile, boolean seedDevelopmentKeys,
+                          Duration activationRetention) {
     public static final int DEFAULT_PORT = 3233;
 
     public ApiSettings {
         requireNonNull(host, "host");
+        requireNonNull(activationRetention, "activationRetention");
+        if (activationRetention.toSeconds() < 1) {
+            throw new IllegalArgumentException("activation.retention.seconds must be at least 1");
+        }
         requireNonNull(shared, "shared");
         requireNonNull(adminKeyFile, "adminKeyFile");
         if (port < 0 || port > 65535) {

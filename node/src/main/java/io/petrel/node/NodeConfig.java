@@ -84,7 +84,8 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
         ApiSettings apiSettings = new ApiSettings(api.host(), api.port(),
                 shared.isEmpty() ? Optional.empty() : Optional.of(ApiSettings.HostPort.parse("api.shared", shared)),
                 adminKeyFile.isEmpty() ? Optional.empty() : Optional.of(Path.of(adminKeyFile)),
-                Boolean.parseBoolean(p.getProperty("seed.development.keys", "false").trim()));
+                Boolean.parseBoolean(p.getProperty("seed.development.keys", "false").trim()),
+                Duration.ofSeconds(longOr(p, "activation.retention.seconds", 24 * 3600)));
         return new NodeConfig(region, zone, peers, Path.of(required(p, "data")), httpHost,
                 Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings);
     }

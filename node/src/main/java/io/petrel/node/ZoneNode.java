@@ -63,7 +63,7 @@ public final class ZoneNode implements AutoCloseable {
             NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, metrics, json);
             http.start();
             ApiSettings settings = config.api();
-            OpenWhiskApi api = new OpenWhiskApi(new OpenWhiskApi.Config(config.zone(), readAdminKey(settings)), store, json,
+            OpenWhiskApi api = new OpenWhiskApi(new OpenWhiskApi.Config(config.zone(), readAdminKey(settings), settings.activationRetention()), store, json,
                     System::currentTimeMillis);
             List<ApiServer.Listen> listens = new ArrayList<>();
             listens.add(new ApiServer.Listen(settings.host(), settings.port(), false));

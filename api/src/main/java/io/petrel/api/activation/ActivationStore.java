@@ -1,0 +1,315 @@
+package io.petrel.api.activation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.store.ConflictException;
+import io.petrel.store.Expect;
+import io.petrel.store.KeyValue;
+import io.petrel.store.LeaseNotFoundException;
+import io.petrel.store.Op;
+import io.petrel.store.ScanPage;
+import io.petrel.store.ScanRequest;
+import io.petrel.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Activation records in the store, kept for the retention period and then gone on every replica.
+ *
+ * <p>Keys, all under {@code act/<ns>/} and all bound to the retention lease of the bucket they were
+ * written in:
+ * <ul>
+ *   <li>{@code id/<activationId>}: the record;</li>
+ *   <li>{@code t/<inverted start>/<id>}: its summary, so that a prefix scan lists newest first;</li>
+ *   <li>{@code n/<encoded path>/<inverted start>/<id>}: the same, per action or trigger;</li>
+ *   <li>{@code log/<id>/<n>}: the log lines in chunks, only when they are too large to sit in the record.</li>
+ * </ul>
+ * The record and its index entries are one atomic commit; log chunks go first, so a record never
+ * points at logs that are not there.
+ */
+public final class ActivationStore {
+    private static final Logger LOG = LoggerFactory.getLogger(ActivationStore.class);
+    static final String PREFIX = "act/";
+    /** OpenWhisk's result limit ({@code whisk.activation.payload.max}). */
+    public static final int MAX_RESULT_BYTES = 1024 * 1024;
+    private static final int INLINE_LOG_BYTES = 256 * 1024;
+    private static final int LOG_CHUNK_BYTES = 1024 * 1024;
+    private static final int LOG_CHUNKS_PER_COMMIT = 6;
+    private static final int SCAN_PAGE = 500;
+
+    private final Store store;
+    private final ObjectMapper json;
+    private final RetentionLeases leases;
+
+    public ActivationStore(Store store, ObjectMapper json, Duration retention, LongSupplier clock) {
+        this.store = requireNonNull(store, "store");
+        this.json = requireNonNull(json, "json");
+        this.leases = new RetentionLeases(store, retention, clock);
+    }
+
+    public Duration retention() {
+        return leases.retention();
+    }
+
+    /** What a list asks for; {@code since} and {@code upto} are inclusive start times in epoch ms. */
+    public record Query(Optional<String> path, long since, long upto, int skip, int limit) {
+        public Query {
+            requireNonNull(path, "path");
+        }
+    }
+
+    /**
+     * Stores a finished activation, its logs cut to {@code maxLogBytes} and its result to
+     * {@link #MAX_RESULT_BYTES} as OpenWhisk does. Storing the same activation id twice keeps the first.
+     */
+    public void record(ActivationRecord activation, long maxLogBytes) {
+        ActivationRecord r = bounded(activation, maxLogBytes);
+        for (int attempt = 0; ; attempt++) {
+            long lease = leases.leaseForNow();
+            try {
+                write(r, lease);
+                return;
+            } catch (LeaseNotFoundException e) {
+                leases.forget(lease);
+                if (attempt > 0) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void write(ActivationRecord r, long lease) {
+        String base = PREFIX + r.namespace() + "/";
+        ObjectNode stored = r.full();
+        stored.put("path", r.path());
+        stored.put("statusCode", r.statusCode());
+        byte[] logs = bytes(stored.get("logs"));
+        if (logs.length > INLINE_LOG_BYTES) {
+            int chunks = writeLogChunks(base + "log/" + r.activationId() + "/", r.logs(), lease);
+            stored.remove("logs");
+            stored.put("logChunks", chunks);
+        }
+        ObjectNode summary = r.summary();
+        summary.put("path", r.path());
+        byte[] summaryBytes = bytes(summary);
+        String order = inverted(r.start()) + "/" + r.activationId();
+        List<Op> ops = List.of(
+                new Op.Put(base + "id/" + r.activationId(), bytes(stored), Expect.absent(), lease),
+                new Op.Put(base + "t/" + order, summaryBytes, Expect.any(), lease),
+                new Op.Put(base + "n/" + encode(r.path()) + "/" + order, summaryBytes, Expect.any(), lease));
+        try {
+            store.commit(ops);
+        } catch (ConflictException e) {
+            LOG.info("activation {} of namespace {} was recorded before; keeping the first record", r.activationId(), r.namespace());
+        }
+    }
+
+    private int writeLogChunks(String prefix, List<String> lines, long lease) {
+        List<Op> ops = new ArrayList<>();
+        ArrayNode chunk = json.createArrayNode();
+        int chunkBytes = 0;
+        int n = 0;
+        for (String line : lines) {
+            int size = line.length() * 3 + 4;
+            if (chunkBytes + size > LOG_CHUNK_BYTES && !chunk.isEmpty()) {
+                ops.add(new Op.Put(prefix + pad(n++), bytes(chunk), Expect.any(), lease));
+                chunk = json.createArrayNode();
+                chunkBytes = 0;
+                if (ops.size() == LOG_CHUNKS_PER_COMMIT) {
+                    store.commit(ops);
+                    ops = new ArrayList<>();
+                }
+            }
+            chunk.add(line);
+            chunkBytes += size;
+        }
+        if (!chunk.isEmpty()) {
+            ops.add(new Op.Put(prefix + pad(n++), bytes(chunk), Expect.any(), lease));
+        }
+        if (!ops.isEmpty()) {
+            store.commit(ops);
+        }
+        return n;
+    }
+
+    /** The record with logs and result cut to OpenWhisk's limits. */
+    private ActivationRecord bounded(ActivationRecord r, long maxLogBytes) {
+        List<String> logs = r.logs();
+        long total = 0;
+        for (int i = 0; i < logs.size(); i++) {
+            total += logs.get(i).getBytes(StandardCharsets.UTF_8).length;
+            if (total > maxLogBytes) {
+                logs = new ArrayList<>(logs.subList(0, i));
+                logs.add("Logs were truncated because the total bytes size exceeds the limit of " + maxLogBytes + " bytes.");
+                break;
+            }
+        }
+        JsonNode result = r.result();
+        int statusCode = r.statusCode();
+        int resultBytes = bytes(result).length;
+        if (resultBytes > MAX_RESULT_BYTES) {
+            result = json.createObjectNode().put("error", "The action produced a response that exceeded the allowed length: "
+                    + resultBytes + " > " + MAX_RESULT_BYTES + " bytes.");
+            statusCode = 1;
+        }
+        return new ActivationRecord(r.namespace(), r.name(), r.path(), r.subject(), r.activationId(), r.start(), r.end(),
+                r.version(), statusCode, result, r.annotations(), logs, r.cause());
+    }
+
+    /** The full record as OpenWhisk serves it, with its logs. */
+    public Optional<ObjectNode> get(String ns, String activationId) {
+        String base = PREFIX + ns + "/";
+        Optional<KeyValue> kv = store.get(base + "id/" + activationId);
+        if (kv.isEmpty()) {
+            return Optional.empty();
+        }
+        ObjectNode record = parse(kv.get().value());
+        if (record.has("logChunks")) {
+            ArrayNode lines = record.putArray("logs");
+            scanAll(base + "log/" + activationId + "/", page -> {
+                for (KeyValue c : page) {
+                    lines.addAll((ArrayNode) parseAny(c.value()));
+                }
+                return true;
+            });
+            record.remove("logChunks");
+        }
+        record.remove("path");
+        record.remove("statusCode");
+        return Optional.of(record);
+    }
+
+    /** Summaries (or, with {@code docs}, full records) newest first. */
+    public List<ObjectNode> list(String ns, Query q, boolean docs) {
+        List<ObjectNode> out = new ArrayList<>();
+        int[] skipped = {0};
+        scanMatching(ns, q, summary -> {
+            if (skipped[0] < q.skip()) {
+                skipped[0]++;
+                return true;
+            }
+            ObjectNode item = docs ? get(ns, summary.path("activationId").asText()).orElse(null) : summary;
+            if (item != null) {
+                item.remove("path");
+                out.add(item);
+            }
+            return out.size() < q.limit();
+        });
+        return out;
+    }
+
+    /** How many records match (skip and limit ignored, as OpenWhisk's {@code count} does). */
+    public long count(String ns, Query q) {
+        long[] n = {0};
+        scanMatching(ns, q, summary -> {
+            n[0]++;
+            return true;
+        });
+        return n[0];
+    }
+
+    private interface Visitor {
+        boolean visit(ObjectNode summary);
+    }
+
+    private void scanMatching(String ns, Query q, Visitor visitor) {
+        String prefix = PREFIX + ns + "/" + q.path().map(p -> "n/" + encode(p) + "/").orElse("t/");
+        // Keys order by inverted start time: begin at the first record that started at or before upto.
+        String startAfter = q.upto() >= Long.MAX_VALUE - 1 ? "" : prefix + inverted(q.upto() + 1) + "~";
+        ScanRequest req = new ScanRequest(prefix, startAfter, SCAN_PAGE, io.petrel.store.ReadConsistency.LINEARIZABLE);
+        while (true) {
+            ScanPage page = store.scan(req);
+            for (KeyValue kv : page.items()) {
+                ObjectNode summary = parse(kv.value());
+                if (summary.path("start").asLong() < q.since()) {
+                    return;
+                }
+                if (!visitor.visit(summary)) {
+                    return;
+                }
+            }
+            if (!page.more()) {
+                return;
+            }
+            req = req.next(page);
+        }
+    }
+
+    private interface PageVisitor {
+        boolean visit(List<KeyValue> page);
+    }
+
+    private void scanAll(String prefix, PageVisitor visitor) {
+        ScanRequest req = ScanRequest.prefix(prefix, SCAN_PAGE);
+        while (true) {
+            ScanPage page = store.scan(req);
+            if (!visitor.visit(page.items()) || !page.more()) {
+                return;
+            }
+            req = req.next(page);
+        }
+    }
+
+    /** Removes every activation of a namespace (the namespace is being deleted). */
+    public void deleteNamespace(String ns) {
+        String prefix = PREFIX + ns + "/";
+        while (true) {
+            ScanPage page = store.scan(ScanRequest.prefix(prefix, 200));
+            if (page.items().isEmpty()) {
+                return;
+            }
+            List<Op> ops = new ArrayList<>();
+            for (KeyValue kv : page.items()) {
+                ops.add(new Op.Delete(kv.key(), Expect.any()));
+            }
+            store.commit(ops);
+        }
+    }
+
+    /** Start times in descending key order: 19 digits of {@code Long.MAX_VALUE - start}. */
+    static String inverted(long start) {
+        return String.format("%019d", Long.MAX_VALUE - start);
+    }
+
+    private static String pad(int n) {
+        return String.format("%06d", n);
+    }
+
+    private static String encode(String path) {
+        return URLEncoder.encode(path, StandardCharsets.UTF_8);
+    }
+
+    private byte[] bytes(JsonNode node) {
+        try {
+            return json.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private ObjectNode parse(byte[] value) {
+        return (ObjectNode) parseAny(value);
+    }
+
+    private JsonNode parseAny(byte[] value) {
+        try {
+            return json.readTree(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException("unreadable activation data", e);
+        }
+    }
+}
