@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.activation.ActivationStore;
 import io.petrel.api.activation.ActivationsApi;
 import io.petrel.api.admin.AdminApi;
+import io.petrel.api.artifact.ArtifactStore;
+import io.petrel.api.artifact.ArtifactsApi;
+import io.petrel.api.blob.BlobCollector;
+import io.petrel.api.blob.BlobStore;
 import io.petrel.api.auth.Authenticator;
 import io.petrel.api.auth.Identity;
 import io.petrel.api.auth.KeyRegistry;
@@ -50,16 +54,27 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     /** OpenWhisk deployments commonly keep activations for a day. */
     public static final Duration DEFAULT_ACTIVATION_RETENTION = Duration.ofHours(24);
 
-    /** How this zone's API runs: its zone name, the admin key if the admin API is on, how long activations are kept. */
-    public record Config(String zone, Optional<String> adminKey, Duration activationRetention) {
+    /** An upload that sent nothing for this long is given up and its chunks released. */
+    public static final Duration DEFAULT_UPLOAD_ABANDON_AFTER = Duration.ofMinutes(10);
+
+    /**
+     * How this zone's API runs: its zone name, the admin key if the admin API is on, how long
+     * activations are kept, and after how long a stalled upload is given up.
+     */
+    public record Config(String zone, Optional<String> adminKey, Duration activationRetention, Duration uploadAbandonAfter) {
         public Config {
             requireNonNull(zone, "zone");
             requireNonNull(adminKey, "adminKey");
             requireNonNull(activationRetention, "activationRetention");
+            requireNonNull(uploadAbandonAfter, "uploadAbandonAfter");
         }
 
         public Config(String zone, Optional<String> adminKey) {
-            this(zone, adminKey, DEFAULT_ACTIVATION_RETENTION);
+            this(zone, adminKey, DEFAULT_ACTIVATION_RETENTION, DEFAULT_UPLOAD_ABANDON_AFTER);
+        }
+
+        public Config(String zone, Optional<String> adminKey, Duration activationRetention) {
+            this(zone, adminKey, activationRetention, DEFAULT_UPLOAD_ABANDON_AFTER);
         }
     }
 
@@ -74,6 +89,9 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final RequestLog requests;
     private final ActivationStore activationStore;
     private final ActivationsApi activations;
+    private final ArtifactStore artifactStore;
+    private final ArtifactsApi artifacts;
+    private final BlobCollector blobCollector;
     private final AdminApi admin;
     private final byte[] swagger;
 
@@ -94,6 +112,12 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.requests = new RequestLog(store, json, clock);
         this.activationStore = new ActivationStore(store, json, config.activationRetention(), clock);
         this.activations = new ActivationsApi(activationStore);
+        BlobStore blobs = new BlobStore(store, json, clock, config.uploadAbandonAfter());
+        this.artifactStore = new ArtifactStore(store, blobs, json, clock);
+        this.artifacts = new ArtifactsApi(artifactStore, namespaces);
+        // Collect a few times per abandon period, at most every 30 s.
+        this.blobCollector = new BlobCollector(config.zone(), blobs,
+                Duration.ofMillis(Math.min(30_000, config.uploadAbandonAfter().toMillis() / 4)));
         this.admin = new AdminApi(config.zone(), config.adminKey(), namespaces, keys, this::deleteTenantData);
         this.swagger = loadSwagger();
     }
@@ -120,6 +144,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private void deleteTenantData(String ns) {
         entities.deleteNamespace(ns);
         activationStore.deleteNamespace(ns);
+        artifactStore.deleteNamespace(ns);
         requests.deleteNamespace(ns);
     }
 
@@ -220,6 +245,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
             case "triggers" -> triggers.handle(call, rest);
             case "rules" -> rules.handle(call, rest);
             case "activations" -> activations.handle(call, rest);
+            case "artifacts" -> artifacts.handle(call, rest);
             case "limits" -> {
                 requireGet(ex);
                 call.requireOwn();
@@ -262,6 +288,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
 
     @Override
     public void close() {
+        blobCollector.close();
         authenticator.close();
     }
 }
