@@ -104,7 +104,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         KeyRegistry keys = new KeyRegistry(store, json, clock, random);
         this.authenticator = new Authenticator(store, json, clock, 1_000);
         this.namespaces = new NamespaceRegistry(store, keys, json, clock);
-        this.entities = new EntityStore(store, json);
+        BlobStore blobs = new BlobStore(store, json, clock, config.uploadAbandonAfter());
+        this.entities = new EntityStore(store, json, blobs);
         this.packages = new PackagesApi(entities, clock);
         this.actions = new ActionsApi(entities, packages, clock);
         this.triggers = new TriggersApi(entities, clock);
@@ -112,7 +113,6 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.requests = new RequestLog(store, json, clock);
         this.activationStore = new ActivationStore(store, json, config.activationRetention(), clock);
         this.activations = new ActivationsApi(activationStore);
-        BlobStore blobs = new BlobStore(store, json, clock, config.uploadAbandonAfter());
         this.artifactStore = new ArtifactStore(store, blobs, json, clock);
         this.artifacts = new ArtifactsApi(artifactStore, namespaces);
         // Collect a few times per abandon period, at most every 30 s.

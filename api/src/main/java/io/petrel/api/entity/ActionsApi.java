@@ -9,6 +9,8 @@ import io.petrel.api.http.Exchange;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import static java.util.Objects.requireNonNull;
@@ -19,7 +21,11 @@ public final class ActionsApi {
     /** Code (48 MB, base64 grows it by a third) plus parameters and the JSON around them. */
     static final long MAX_BODY = Exec.MAX_CODE_BYTES * 4 / 3 + 2L * 1024 * 1024;
 
+    /** Bodies above this are parsed one at a time: a 48 MB action needs about 250 MB of heap while it is read. */
+    private static final long LARGE_BODY = 4L * 1024 * 1024;
+
     private final EntityStore entities;
+    private final Semaphore largeBodies = new Semaphore(1, true);
     private final PackagesApi packages;
     private final LongSupplier clock;
 
@@ -85,12 +91,9 @@ public final class ActionsApi {
     }
 
     private void get(Call call, String pkg, String name) throws IOException {
-        ObjectNode doc = find(call, pkg, name).doc().deepCopy();
+        ObjectNode doc = find(call, pkg, name).doc();
         boolean code = call.exchange().param("code").map(v -> !v.equalsIgnoreCase("false")).orElse(true);
-        if (!code && doc.path("exec").isObject()) {
-            ((ObjectNode) doc.get("exec")).remove("code");
-        }
-        call.exchange().reply(200, doc);
+        call.exchange().reply(200, code ? entities.withCode(doc) : EntityStore.withoutCode(doc));
     }
 
     /** The package an action is written into: it must exist in the caller's namespace and not be a binding. */
@@ -101,7 +104,7 @@ public final class ActionsApi {
         }
     }
 
-    private void put(Call call, String pkg, String name) throws IOException {
+    private void write(Call call, String pkg, String name) throws IOException {
         call.requireOwn();
         if (pkg != null) {
             requireWritablePackage(call, pkg);
@@ -128,7 +131,7 @@ public final class ActionsApi {
             }
             Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
             entities.update(ns, Collection.ACTIONS, fullName, doc, old.get().revision(), call.answerOps(doc));
-            call.exchange().reply(200, doc);
+            call.exchange().reply(200, entities.withCode(doc));
             return;
         }
         if (!body.has("exec") || body.get("exec").isNull()) {
@@ -144,6 +147,28 @@ public final class ActionsApi {
         Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
         entities.create(ns, Collection.ACTIONS, fullName, doc, call.answerOps(doc));
         call.exchange().reply(200, doc);
+    }
+
+    /** Writes an action; large ones one at a time, from reading the body to sending the answer. */
+    private void put(Call call, String pkg, String name) throws IOException {
+        long length = call.exchange().contentLength();
+        if (length >= 0 && length <= LARGE_BODY) {
+            write(call, pkg, name);
+            return;
+        }
+        try {
+            if (!largeBodies.tryAcquire(60, TimeUnit.SECONDS)) {
+                throw new ApiException(503, "The system is busy with other large actions; retry later.");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "The system is shutting down.");
+        }
+        try {
+            write(call, pkg, name);
+        } finally {
+            largeBodies.release();
+        }
     }
 
     /** A sequence component must be an action the caller can read. */
@@ -163,7 +188,8 @@ public final class ActionsApi {
         }
         String fullName = pkg == null ? name : pkg + "/" + name;
         EntityStore.Stored old = entities.get(call.namespace(), Collection.ACTIONS, fullName).orElseThrow(ApiException::notFound);
-        entities.delete(call.namespace(), Collection.ACTIONS, fullName, old.revision(), call.answerOps(old.doc()));
-        call.exchange().reply(200, old.doc());
+        ObjectNode answer = entities.withCode(old.doc());
+        entities.delete(call.namespace(), Collection.ACTIONS, fullName, old.revision(), call.answerOps(answer));
+        call.exchange().reply(200, answer);
     }
 }

@@ -29,6 +29,7 @@ import static java.util.Objects.requireNonNull;
 public final class RequestLog {
     static final String PREFIX = "req/";
     private static final Duration LEASE_TTL = Duration.ofMinutes(20);
+    private static final int MAX_ANSWER_BYTES = 256 * 1024;
 
     private final Store store;
     private final ObjectMapper json;
@@ -71,7 +72,14 @@ public final class RequestLog {
         }
         ObjectNode entry = json.createObjectNode().put("status", status).set("body", body);
         try {
-            return List.of(new Op.Put(key(call.namespace(), id.get()), json.writeValueAsBytes(entry), Expect.absent(), leaseId()));
+            byte[] bytes = json.writeValueAsBytes(entry);
+            if ((bytes.length > MAX_ANSWER_BYTES || body.path("exec").has("codeBlob")) && body.path("exec").isObject()) {
+                // Large action code is not kept twice: a retry's answer carries the action without it.
+                ObjectNode lean = body.deepCopy();
+                ((ObjectNode) lean.get("exec")).remove(List.of("code", "codeBlob"));
+                bytes = json.writeValueAsBytes(json.createObjectNode().put("status", status).set("body", lean));
+            }
+            return List.of(new Op.Put(key(call.namespace(), id.get()), bytes, Expect.absent(), leaseId()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,5 +1,6 @@
 package io.petrel.api.http;
 
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.petrel.api.ApiException;
 import io.petrel.store.DiskFullException;
@@ -47,13 +48,16 @@ public final class ApiServer implements AutoCloseable {
     private final Server server;
     private final List<ServerConnector> connectors = new ArrayList<>();
     private final Router router;
+    private static final int MAX_JSON_STRING = 80 * 1024 * 1024;
     private final ObjectMapper json;
     private final String zone;
 
     public ApiServer(String zone, List<Listen> listens, Router router, ObjectMapper json) {
         this.zone = requireNonNull(zone, "zone");
         this.router = requireNonNull(router, "router");
-        this.json = requireNonNull(json, "json");
+        // OpenWhisk accepts 48 MB of code (64 MB as base64) in one JSON string; Jackson's default stops at 20 MB.
+        this.json = requireNonNull(json, "json").copy();
+        this.json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_JSON_STRING).build());
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("petrel-api");
         this.server = new Server(threads);

@@ -22,7 +22,7 @@ public record NodeLauncher(String java, String classPath, List<String> jvmFlags,
     /** A launcher for the Java and class path of the running process. */
     public static NodeLauncher current(Path cdsArchive) {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> flags = new ArrayList<>(List.of("-Xms64m", "-Xmx256m", "-Xss512k", "-XX:+UseSerialGC",
+        List<String> flags = new ArrayList<>(List.of("-Xms64m", "-Xmx512m", "-Xss512k", "-XX:+UseSerialGC",
                 "-XX:MaxMetaspaceSize=128m", "-XX:CICompilerCount=2", "--enable-native-access=ALL-UNNAMED"));
         if (Runtime.version().feature() >= 23) {
             flags.add("--sun-misc-unsafe-memory-access=allow");
