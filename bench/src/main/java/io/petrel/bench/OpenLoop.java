@@ -53,15 +53,23 @@ final class OpenLoop {
         requireNonNull(target, "target");
         requireNonNull(keys, "keys");
         requireNonNull(value, "value");
+        return run(i -> target.putAsync(keys.apply(i), value));
+    }
+
+    /**
+     * Sends {@code send.apply(i)} on the timer; the warm-up's sends are numbered after the measured
+     * ones (so that keys derived from the number never repeat) and never recorded.
+     */
+    OpenLoopResult run(LongFunction<CompletableFuture<?>> send) throws InterruptedException {
+        requireNonNull(send, "send");
         long warmupCount = ratePerSecond * warmup.toMillis() / 1000;
-        // Warm-up writes use keys from the same source (numbers after the measured ones), never recorded.
         long measuredCount = ratePerSecond * measure.toMillis() / 1000;
-        schedule(target, i -> keys.apply(measuredCount + i), value, warmupCount, new Tally());
+        schedule(i -> send.apply(measuredCount + i), warmupCount, new Tally());
         Tally tally = new Tally();
         // CPU counts until the last answer: the work of the last sends is done after them.
         CpuMeter.Snapshot cpuAtStart = cpu.now();
         Instant startedAt = Instant.now();
-        schedule(target, keys, value, measuredCount, tally);
+        schedule(send, measuredCount, tally);
         CpuUse used = cpu.since(cpuAtStart);
         TimeWindow measured = new TimeWindow(startedAt, Instant.now());
         Histogram copy = tally.latency.copy();
@@ -80,8 +88,8 @@ final class OpenLoop {
         final AtomicReference<String> firstError = new AtomicReference<>();
     }
 
-    /** Sends {@code count} writes, the i-th at start + i / rate, then waits (bounded) for their answers. */
-    private void schedule(Target target, LongFunction<String> keys, byte[] value, long count, Tally tally) throws InterruptedException {
+    /** Sends {@code count} operations, the i-th at start + i / rate, then waits (bounded) for their answers. */
+    private void schedule(LongFunction<CompletableFuture<?>> send, long count, Tally tally) throws InterruptedException {
         long period = TimeUnit.SECONDS.toNanos(1) / ratePerSecond;
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
         for (long i = 0; i < count; i++) {
@@ -101,7 +109,7 @@ final class OpenLoop {
             tally.outstanding.incrementAndGet();
             CompletableFuture<?> f;
             try {
-                f = target.putAsync(keys.apply(i), value);
+                f = send.apply(i);
             } catch (RuntimeException e) {
                 f = CompletableFuture.failedFuture(e);
             }
