@@ -30,7 +30,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class Authenticator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Authenticator.class);
-    private static final String UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+    private static final java.util.regex.Pattern UUID = java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     private final Store store;
     private final ObjectMapper json;
@@ -88,7 +88,7 @@ public final class Authenticator implements AutoCloseable {
         }
         String uuid = decoded.substring(0, colon);
         String key = decoded.substring(colon + 1);
-        if (!uuid.matches(UUID) || key.length() != KeyRecord.KEY_LENGTH) {
+        if (!UUID.matcher(uuid).matches() || key.length() != KeyRecord.KEY_LENGTH) {
             throw new ApiException(401, ApiException.BAD_AUTH);
         }
         KeyRecord record = lookup(uuid.toLowerCase()).orElseThrow(() -> new ApiException(401, ApiException.BAD_AUTH));
