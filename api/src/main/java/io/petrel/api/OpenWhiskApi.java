@@ -15,6 +15,7 @@ import io.petrel.api.auth.Identity;
 import io.petrel.api.auth.KeyRegistry;
 import io.petrel.api.entity.ActionsApi;
 import io.petrel.api.entity.Call;
+import io.petrel.api.entity.Catalog;
 import io.petrel.api.entity.EntityName;
 import io.petrel.api.entity.EntityStore;
 import io.petrel.api.entity.PackagesApi;
@@ -24,7 +25,9 @@ import io.petrel.api.entity.Runtimes;
 import io.petrel.api.entity.TriggersApi;
 import io.petrel.api.http.Exchange;
 import io.petrel.api.http.Router;
+import io.petrel.api.namespace.NamespacePolicy;
 import io.petrel.api.namespace.NamespaceRegistry;
+import io.petrel.api.namespace.PolicyRegistry;
 import io.petrel.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,6 +90,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final TriggersApi triggers;
     private final RulesApi rules;
     private final RequestLog requests;
+    private final PolicyRegistry policies;
+    private final Catalog catalog;
     private final ActivationStore activationStore;
     private final ActivationsApi activations;
     private final ArtifactStore artifactStore;
@@ -106,19 +111,22 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.namespaces = new NamespaceRegistry(store, keys, json, clock);
         BlobStore blobs = new BlobStore(store, json, clock, config.uploadAbandonAfter());
         this.entities = new EntityStore(store, json, blobs);
-        this.packages = new PackagesApi(entities, clock);
-        this.actions = new ActionsApi(entities, packages, clock);
+        this.policies = new PolicyRegistry(store, json);
+        this.catalog = new Catalog(entities, clock);
+        this.packages = new PackagesApi(entities, policies, clock);
+        this.actions = new ActionsApi(entities, packages, policies, clock);
         this.triggers = new TriggersApi(entities, clock);
         this.rules = new RulesApi(entities, clock);
         this.requests = new RequestLog(store, json, clock);
-        this.activationStore = new ActivationStore(store, json, config.activationRetention(), clock);
+        this.activationStore = new ActivationStore(store, json, config.activationRetention(), clock,
+                ns -> policies.get(ns).storeActivations());
         this.activations = new ActivationsApi(activationStore);
         this.artifactStore = new ArtifactStore(store, blobs, json, clock);
         this.artifacts = new ArtifactsApi(artifactStore, namespaces);
         // Collect a few times per abandon period, at most every 30 s.
         this.blobCollector = new BlobCollector(config.zone(), blobs,
                 Duration.ofMillis(Math.min(30_000, config.uploadAbandonAfter().toMillis() / 4)));
-        this.admin = new AdminApi(config.zone(), config.adminKey(), namespaces, keys, this::deleteTenantData);
+        this.admin = new AdminApi(config.zone(), config.adminKey(), namespaces, keys, policies, this::deleteTenantData);
         this.swagger = loadSwagger();
     }
 
@@ -130,7 +138,10 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         }
     }
 
-    /** Creates the {@code guest} and {@code whisk.system} namespaces with OpenWhisk's default keys, if missing. */
+    /**
+     * Creates the {@code guest} and {@code whisk.system} namespaces with OpenWhisk's default keys, and
+     * the {@code /whisk.system/utils} package, where missing.
+     */
     public void seedDevelopmentKeys() {
         for (String auth : List.of(GUEST_AUTH, SYSTEM_AUTH)) {
             String ns = auth == GUEST_AUTH ? "guest" : "whisk.system";
@@ -139,12 +150,17 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
                 LOG.info("zone {}: development namespace {} created with OpenWhisk's well-known key {}", config.zone(), ns, parts[0]);
             }
         }
+        int created = catalog.seed();
+        if (created > 0) {
+            LOG.info("zone {}: catalog package /whisk.system/utils seeded ({} entities)", config.zone(), created);
+        }
     }
 
     private void deleteTenantData(String ns) {
         entities.deleteNamespace(ns);
         activationStore.deleteNamespace(ns);
         artifactStore.deleteNamespace(ns);
+        policies.delete(ns);
         requests.deleteNamespace(ns);
     }
 
@@ -213,6 +229,10 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         if (s.size() == 2) {
             throw ApiException.notFound();
         }
+        if (!who.role().allows(ex.method(), s.get(2))) {
+            throw new ApiException(403, ApiException.FORBIDDEN + " (a '" + who.role().id() + "' key may not " + ex.method() + " "
+                    + s.get(2) + ")");
+        }
         List<String> rest = s.subList(3, s.size());
         Optional<String> requestId = ex.method().equals("GET") || ex.method().equals("HEAD") ? Optional.empty() : ex.clientRequestId();
         if (requestId.isEmpty()) {
@@ -249,11 +269,31 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
             case "limits" -> {
                 requireGet(ex);
                 call.requireOwn();
-                ObjectNode limits = namespaces.limits(ns);
-                ex.reply(200, limits);
+                ex.reply(200, limitsWithPolicy(ns));
+            }
+            case "policy" -> {
+                call.requireOwn();
+                switch (ex.method()) {
+                    case "GET", "HEAD" -> ex.reply(200, policies.get(ns).toJson());
+                    case "PUT" -> {
+                        NamespacePolicy updated = policies.update(ns, ex.jsonObject(64 * 1024));
+                        LOG.info("zone {}: policy of namespace {} changed by key {}", config.zone(), ns, call.who().uuid());
+                        ex.reply(200, updated.toJson());
+                    }
+                    default -> throw new ApiException(405, "HTTP method not allowed, supported methods: GET, PUT");
+                }
             }
             default -> throw ApiException.notFound();
         }
+    }
+
+    /** {@code GET /limits}: the numeric limits, with OpenWhisk's {@code allowedKinds} and {@code storeActivations} from the policy. */
+    private ObjectNode limitsWithPolicy(String ns) {
+        ObjectNode limits = namespaces.limits(ns);
+        NamespacePolicy policy = policies.get(ns);
+        policy.allowedKinds().ifPresent(kinds -> kinds.forEach(limits.putArray("allowedKinds")::add));
+        limits.put("storeActivations", policy.storeActivations());
+        return limits;
     }
 
     private static ObjectNode apiInfo() {

@@ -13,12 +13,14 @@ final class KeyCommand extends AdminCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Add a key to a namespace; prints uuid:key (shown only once).")
     int create(@Parameters(paramLabel = "NAMESPACE") String namespace, @Mixin AdminTarget target,
+               @Option(names = "--role", paramLabel = "ROLE", description = "admin, developer (the default), invoker or reader") String role,
                @Option(names = "--json", description = "print JSON") boolean json) throws Exception {
-        JsonNode k = client(target).createKey(namespace);
+        JsonNode k = client(target).createKey(namespace, role);
         if (json) {
             printJson(k);
         } else {
-            System.out.printf("key %s created for namespace %s%nauth %s%n", k.path("uuid").asText(), namespace, k.path("auth").asText());
+            System.out.printf("key %s (%s) created for namespace %s%nauth %s%n", k.path("uuid").asText(), k.path("role").asText(), namespace,
+                    k.path("auth").asText());
         }
         return 0;
     }
@@ -31,9 +33,9 @@ final class KeyCommand extends AdminCommand {
             printJson(keys);
             return 0;
         }
-        System.out.printf("%-36s  %s%n", "UUID", "CREATED");
+        System.out.printf("%-36s  %-9s  %s%n", "UUID", "ROLE", "CREATED");
         for (JsonNode k : keys) {
-            System.out.printf("%-36s  %s%n", k.path("uuid").asText(), time(k.path("created")));
+            System.out.printf("%-36s  %-9s  %s%n", k.path("uuid").asText(), k.path("role").asText(), time(k.path("created")));
         }
         return 0;
     }

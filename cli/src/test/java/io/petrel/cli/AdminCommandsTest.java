@@ -81,6 +81,21 @@ class AdminCommandsTest {
         assertThat(run("key", "list", "acme", "--data", d).out).contains("UUID").contains(secondUuid);
 
         String shared = "http://" + ipPrefix + ".0.1:3233";
+        JsonNode readerKey = json(run("key", "create", "acme", "--role", "reader", "--data", d, "--json"));
+        assertThat(readerKey.path("role").asText()).isEqualTo("reader");
+        assertThat(put(shared + "/api/v1/namespaces/_/actions/nope", readerKey.path("auth").asText(),
+                "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"x\"}}").statusCode()).isEqualTo(403);
+        assertThat(run("key", "list", "acme", "--data", d).out).contains("ROLE").contains("reader").contains("developer");
+        run("key", "revoke", "acme", readerKey.path("uuid").asText(), "--data", d);
+        assertThat(run("key", "create", "acme", "--role", "root", "--data", d).err).contains("Unknown key role 'root'");
+
+        JsonNode policy = json(run("policy", "set", "acme", "--allowed-kinds", "python:3,nodejs:20", "--package-readers", "globex", "--data", d));
+        assertThat(policy.path("allowedKinds").toString()).isEqualTo("[\"python:3\",\"nodejs:20\"]");
+        assertThat(json(run("policy", "get", "acme", "--data", d)).path("packageReaders").toString()).isEqualTo("[\"globex\"]");
+        assertThat(put(shared + "/api/v1/namespaces/_/actions/java", second,
+                "{\"exec\":{\"kind\":\"php:8.1\",\"code\":\"x\"}}").statusCode()).isEqualTo(403);
+        assertThat(json(run("policy", "set", "acme", "--allowed-kinds", "any", "--data", d)).path("allowedKinds").isNull()).isTrue();
+        assertThat(run("policy", "set", "acme", "--data", d).err).contains("nothing to change");
         assertThat(put(shared + "/api/v1/namespaces/_/actions/hello", second,
                 "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(){return {}}\"}}").statusCode()).isEqualTo(200);
 

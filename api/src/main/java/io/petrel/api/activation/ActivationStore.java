@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -54,9 +55,12 @@ public final class ActivationStore {
     private final Store store;
     private final ObjectMapper json;
     private final RetentionLeases leases;
+    private final Predicate<String> recordsActivations;
 
-    public ActivationStore(Store store, ObjectMapper json, Duration retention, LongSupplier clock) {
+    /** {@code recordsActivations}: whether a namespace's policy wants its activations kept. */
+    public ActivationStore(Store store, ObjectMapper json, Duration retention, LongSupplier clock, Predicate<String> recordsActivations) {
         this.store = requireNonNull(store, "store");
+        this.recordsActivations = requireNonNull(recordsActivations, "recordsActivations");
         this.json = requireNonNull(json, "json");
         this.leases = new RetentionLeases(store, retention, clock);
     }
@@ -77,6 +81,9 @@ public final class ActivationStore {
      * {@link #MAX_RESULT_BYTES} as OpenWhisk does. Storing the same activation id twice keeps the first.
      */
     public void record(ActivationRecord activation, long maxLogBytes) {
+        if (!recordsActivations.test(activation.namespace())) {
+            return;
+        }
         ActivationRecord r = bounded(activation, maxLogBytes);
         for (int attempt = 0; ; attempt++) {
             long lease = leases.leaseForNow();

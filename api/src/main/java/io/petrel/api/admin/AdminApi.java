@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
 import io.petrel.api.auth.KeyRecord;
 import io.petrel.api.auth.KeyRegistry;
+import io.petrel.api.auth.Role;
 import io.petrel.api.http.Exchange;
+import io.petrel.api.namespace.NamespacePolicy;
 import io.petrel.api.namespace.NamespaceRegistry;
+import io.petrel.api.namespace.PolicyRegistry;
 import io.petrel.store.Op;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +37,13 @@ public final class AdminApi {
     private final Optional<byte[]> adminKeySha256;
     private final NamespaceRegistry namespaces;
     private final KeyRegistry keys;
+    private final PolicyRegistry policies;
     private final Consumer<String> deleteTenantData;
     private final String zone;
 
-    public AdminApi(String zone, Optional<String> adminKey, NamespaceRegistry namespaces, KeyRegistry keys, Consumer<String> deleteTenantData) {
+    public AdminApi(String zone, Optional<String> adminKey, NamespaceRegistry namespaces, KeyRegistry keys, PolicyRegistry policies,
+                    Consumer<String> deleteTenantData) {
+        this.policies = requireNonNull(policies, "policies");
         this.zone = requireNonNull(zone, "zone");
         this.adminKeySha256 = requireNonNull(adminKey, "adminKey").map(AdminApi::sha256);
         this.namespaces = requireNonNull(namespaces, "namespaces");
@@ -114,6 +120,17 @@ public final class AdminApi {
                     default -> throw new ApiException(405, "HTTP method not allowed, supported methods: GET, PUT");
                 }
             }
+            case "policy" -> {
+                switch (m) {
+                    case "GET" -> ex.reply(200, policies.get(ns).toJson());
+                    case "PUT" -> {
+                        NamespacePolicy updated = policies.update(ns, ex.jsonObject(64 * 1024));
+                        LOG.info("zone {}: policy of namespace {} set by the admin API", zone, ns);
+                        ex.reply(200, updated.toJson());
+                    }
+                    default -> throw new ApiException(405, "HTTP method not allowed, supported methods: GET, PUT");
+                }
+            }
             default -> throw ApiException.notFound();
         }
     }
@@ -125,15 +142,18 @@ public final class AdminApi {
                 case "GET" -> {
                     ArrayNode out = NODES.arrayNode();
                     for (KeyRecord r : keys.keysOf(ns)) {
-                        out.add(NODES.objectNode().put("uuid", r.uuid()).put("namespace", r.namespace()).put("created", r.created()));
+                        out.add(NODES.objectNode().put("uuid", r.uuid()).put("namespace", r.namespace()).put("role", r.roleOrAdmin().id())
+                                .put("created", r.created()));
                     }
                     ex.reply(200, out);
                 }
                 case "POST" -> {
                     List<Op> ops = new ArrayList<>();
-                    KeyRegistry.IssuedKey k = keys.newKey(ns, ops);
+                    String requested = ex.jsonObject(64 * 1024).path("role").asText("");
+                    Role role = requested.isEmpty() ? Role.DEVELOPER : Role.parse(requested);
+                    KeyRegistry.IssuedKey k = keys.newKey(ns, role, ops);
                     keys.commit(ops);
-                    LOG.info("zone {}: key {} created for namespace {}", zone, k.uuid(), ns);
+                    LOG.info("zone {}: key {} ({}) created for namespace {}", zone, k.uuid(), role.id(), ns);
                     ex.reply(201, issued(k));
                 }
                 default -> throw new ApiException(405, "HTTP method not allowed, supported methods: GET, POST");
@@ -151,6 +171,7 @@ public final class AdminApi {
     }
 
     private static ObjectNode issued(KeyRegistry.IssuedKey k) {
-        return NODES.objectNode().put("namespace", k.namespace()).put("uuid", k.uuid()).put("key", k.key()).put("auth", k.auth());
+        return NODES.objectNode().put("namespace", k.namespace()).put("uuid", k.uuid()).put("key", k.key()).put("auth", k.auth())
+                .put("role", k.role().id());
     }
 }

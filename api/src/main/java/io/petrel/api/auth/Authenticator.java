@@ -95,7 +95,7 @@ public final class Authenticator implements AutoCloseable {
         if (!record.matches(key)) {
             throw new ApiException(401, ApiException.BAD_AUTH);
         }
-        return new Identity(record.uuid(), record.namespace());
+        return new Identity(record.uuid(), record.namespace(), record.roleOrAdmin());
     }
 
     private Optional<KeyRecord> lookup(String uuid) {

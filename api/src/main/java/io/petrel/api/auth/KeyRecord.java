@@ -17,7 +17,7 @@ import static java.util.Objects.requireNonNull;
  * keeps authentication off the request's critical path.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record KeyRecord(String uuid, String namespace, String salt, String hash, long created) {
+public record KeyRecord(String uuid, String namespace, String salt, String hash, long created, String role) {
     public static final int KEY_LENGTH = 64;
     private static final String KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -29,11 +29,16 @@ public record KeyRecord(String uuid, String namespace, String salt, String hash,
     }
 
     /** A record for {@code key}, with a fresh salt. */
-    public static KeyRecord of(String uuid, String namespace, String key, long now, SecureRandom random) {
+    public static KeyRecord of(String uuid, String namespace, String key, long now, SecureRandom random, Role role) {
         byte[] salt = new byte[16];
         random.nextBytes(salt);
         String saltHex = HexFormat.of().formatHex(salt);
-        return new KeyRecord(uuid, namespace, saltHex, hash(saltHex, key), now);
+        return new KeyRecord(uuid, namespace, saltHex, hash(saltHex, key), now, role.id());
+    }
+
+    /** The key's role; a record without one is a namespace admin (see {@link Role}). */
+    public Role roleOrAdmin() {
+        return role == null ? Role.ADMIN : Role.parse(role);
     }
 
     /** Whether {@code key} is this record's key, compared in constant time. */

@@ -26,7 +26,7 @@ public final class KeyRegistry {
     public static final String PREFIX = "auth/";
 
     /** A key as handed to its owner once, at creation: the only time the secret is seen. */
-    public record IssuedKey(String uuid, String key, String namespace) {
+    public record IssuedKey(String uuid, String key, String namespace, Role role) {
         public String auth() {
             return uuid + ":" + key;
         }
@@ -45,16 +45,16 @@ public final class KeyRegistry {
     }
 
     /** The op that stores a new random key for {@code namespace}, and the key it stores. */
-    public IssuedKey newKey(String namespace, List<Op> into) {
+    public IssuedKey newKey(String namespace, Role role, List<Op> into) {
         String uuid = UUID.randomUUID().toString();
         String key = KeyRecord.newKey(random);
-        into.add(putOp(KeyRecord.of(uuid, namespace, key, clock.getAsLong(), random)));
-        return new IssuedKey(uuid, key, namespace);
+        into.add(putOp(KeyRecord.of(uuid, namespace, key, clock.getAsLong(), random, role)));
+        return new IssuedKey(uuid, key, namespace, role);
     }
 
     /** The op that stores a given key (the well-known development keys), only if its uuid is unused. */
     public Op putGiven(String uuid, String key, String namespace) {
-        return putOp(KeyRecord.of(uuid, namespace, key, clock.getAsLong(), random));
+        return putOp(KeyRecord.of(uuid, namespace, key, clock.getAsLong(), random, Role.ADMIN));
     }
 
     private Op putOp(KeyRecord record) {

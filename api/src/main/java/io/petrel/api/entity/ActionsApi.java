@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
 import io.petrel.api.http.Exchange;
+import io.petrel.api.namespace.NamespacePolicy;
+import io.petrel.api.namespace.PolicyRegistry;
 
 import java.io.IOException;
 import java.util.List;
@@ -25,12 +27,14 @@ public final class ActionsApi {
     private static final long LARGE_BODY = 4L * 1024 * 1024;
 
     private final EntityStore entities;
+    private final PolicyRegistry policies;
     private final Semaphore largeBodies = new Semaphore(1, true);
     private final PackagesApi packages;
     private final LongSupplier clock;
 
-    public ActionsApi(EntityStore entities, PackagesApi packages, LongSupplier clock) {
+    public ActionsApi(EntityStore entities, PackagesApi packages, PolicyRegistry policies, LongSupplier clock) {
         this.entities = requireNonNull(entities, "entities");
+        this.policies = requireNonNull(policies, "policies");
         this.packages = requireNonNull(packages, "packages");
         this.clock = requireNonNull(clock, "clock");
     }
@@ -60,7 +64,11 @@ public final class ActionsApi {
             case "DELETE" -> delete(call, pkg, name);
             case "POST" -> {
                 // Reading first keeps OpenWhisk's order of errors: a missing action is 404, not 503.
-                find(call, pkg, name);
+                EntityStore.Stored target = find(call, pkg, name);
+                String owner = target.doc().path("namespace").asText().split("/")[0];
+                if (!owner.equals(call.who().namespace()) && !policies.get(owner).mayInvokePackages(call.who().namespace())) {
+                    throw ApiException.forbidden();
+                }
                 throw new ApiException(503, "No invokers available: this region does not run actions yet.");
             }
             default -> throw new ApiException(405, "HTTP method not allowed, supported methods: GET, PUT, DELETE, POST");
@@ -129,6 +137,7 @@ public final class ActionsApi {
             if (body.has("limits")) {
                 doc.set("limits", ActionLimits.merge((ObjectNode) doc.get("limits"), body.get("limits")));
             }
+            requireAllowedKind(ns, doc);
             Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
             entities.update(ns, Collection.ACTIONS, fullName, doc, old.get().revision(), call.answerOps(doc));
             call.exchange().reply(200, entities.withCode(doc));
@@ -144,6 +153,7 @@ public final class ActionsApi {
         if (!Docs.hasAnnotation(doc, "provide-api-key")) {
             Docs.setAnnotation(doc, "provide-api-key", BooleanNode.FALSE);
         }
+        requireAllowedKind(ns, doc);
         Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
         entities.create(ns, Collection.ACTIONS, fullName, doc, call.answerOps(doc));
         call.exchange().reply(200, doc);
@@ -168,6 +178,16 @@ public final class ActionsApi {
             write(call, pkg, name);
         } finally {
             largeBodies.release();
+        }
+    }
+
+    /** The namespace's policy may limit the kinds its actions use (sequences are made of actions, so they pass). */
+    private void requireAllowedKind(String ns, ObjectNode doc) {
+        String kind = doc.path("exec").path("kind").asText();
+        NamespacePolicy policy = policies.get(ns);
+        if (!kind.equals("sequence") && !policy.allowsKind(kind)) {
+            throw new ApiException(403, "The namespace's policy does not allow actions of kind '" + kind + "'; allowed kinds: "
+                    + policy.allowedKinds().orElseThrow() + ".");
         }
     }
 

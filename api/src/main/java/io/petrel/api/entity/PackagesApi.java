@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
 import io.petrel.api.http.Exchange;
+import io.petrel.api.namespace.PolicyRegistry;
 import io.petrel.store.Op;
 
 import java.io.IOException;
@@ -22,10 +23,12 @@ public final class PackagesApi {
     private static final long MAX_BODY = 2L * 1024 * 1024;
 
     private final EntityStore entities;
+    private final PolicyRegistry policies;
     private final LongSupplier clock;
 
-    public PackagesApi(EntityStore entities, LongSupplier clock) {
+    public PackagesApi(EntityStore entities, PolicyRegistry policies, LongSupplier clock) {
         this.entities = requireNonNull(entities, "entities");
+        this.policies = requireNonNull(policies, "policies");
         this.clock = requireNonNull(clock, "clock");
     }
 
@@ -40,7 +43,8 @@ public final class PackagesApi {
     public Readable readable(Call call, String ns, String name) {
         EntityName.require(name);
         EntityStore.Stored s = entities.get(ns, Collection.PACKAGES, name).orElseThrow(ApiException::notFound);
-        if (!ns.equals(call.who().namespace()) && !s.doc().path("publish").asBoolean(false)) {
+        if (!ns.equals(call.who().namespace())
+                && (!s.doc().path("publish").asBoolean(false) || !policies.get(ns).mayReadPackages(call.who().namespace()))) {
             throw ApiException.forbidden();
         }
         return new Readable(ns, name, s.doc(), s.revision());

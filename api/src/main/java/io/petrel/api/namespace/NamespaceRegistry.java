@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
+import io.petrel.api.auth.Role;
 import io.petrel.api.auth.KeyRegistry;
 import io.petrel.api.entity.EntityName;
 import io.petrel.store.ConflictException;
@@ -69,7 +70,8 @@ public final class NamespaceRegistry {
         requireValid(ns);
         List<Op> ops = new ArrayList<>();
         ops.add(new Op.Put(key(ns), bytes(record(ns)), Expect.absent()));
-        KeyRegistry.IssuedKey issued = keys.newKey(ns, ops);
+        // The namespace's first key administers it; later keys get the role asked for.
+        KeyRegistry.IssuedKey issued = keys.newKey(ns, Role.ADMIN, ops);
         try {
             store.commit(ops);
         } catch (ConflictException e) {

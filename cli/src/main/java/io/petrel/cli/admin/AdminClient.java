@@ -57,8 +57,16 @@ public final class AdminClient {
         return send("GET", "/" + segment(namespace) + "/keys", null);
     }
 
-    public JsonNode createKey(String namespace) {
-        return send("POST", "/" + segment(namespace) + "/keys", null);
+    public JsonNode createKey(String namespace, String role) {
+        return send("POST", "/" + segment(namespace) + "/keys", role == null ? null : json.createObjectNode().put("role", role));
+    }
+
+    public JsonNode policy(String namespace) {
+        return send("GET", "/" + segment(namespace) + "/policy", null);
+    }
+
+    public JsonNode setPolicy(String namespace, JsonNode changes) {
+        return send("PUT", "/" + segment(namespace) + "/policy", changes);
     }
 
     public JsonNode revokeKey(String namespace, String uuid) {
