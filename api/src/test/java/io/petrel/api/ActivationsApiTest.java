@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.petrel.api.activation.ActivationRecord;
 import io.petrel.api.activation.ActivationStore;
-import io.petrel.api.http.ApiServer;
 import io.petrel.store.ScanRequest;
-import io.petrel.store.ratis.InProcessGroup;
 import io.petrel.store.ratis.RatisStore;
-import io.petrel.store.ratis.StoreTuning;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,8 +17,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -46,10 +41,9 @@ class ActivationsApiTest {
     private static final long T0 = 1_700_000_000_000L;
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private InProcessGroup group;
+    private InProcessApi zone;
     private RatisStore store;
     private OpenWhiskApi api;
-    private ApiServer server;
     private String base;
     private String alice;
     private String bob;
@@ -59,13 +53,10 @@ class ActivationsApiTest {
 
     @BeforeAll
     void start() throws Exception {
-        Path dir = Files.createTempDirectory("petrel-api-activations");
-        group = new InProcessGroup(dir, 3, StoreTuning.DEFAULT);
-        store = group.client();
-        api = new OpenWhiskApi(new OpenWhiskApi.Config("z0", Optional.of(ADMIN)), store, json, System::currentTimeMillis);
-        server = new ApiServer("z0", List.of(new ApiServer.Listen("127.0.0.1", 0, false)), api, json);
-        server.start();
-        base = "http://127.0.0.1:" + server.port(0);
+        zone = InProcessApi.start("activations", new OpenWhiskApi.Config("z0", Optional.of(ADMIN)), json);
+        store = zone.store();
+        api = zone.api();
+        base = zone.base();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> admin("POST", "", "{\"name\":\"alice\"}").status() == 201);
         alice = admin("GET", "/alice", null).status() == 200 ? admin("POST", "/alice/keys", null).body().path("auth").asText() : null;
         bob = admin("POST", "", "{\"name\":\"bob\"}").body().path("auth").asText();
@@ -73,10 +64,7 @@ class ActivationsApiTest {
 
     @AfterAll
     void stop() throws Exception {
-        server.close();
-        api.close();
-        store.close();
-        group.close();
+        zone.close();
     }
 
     private Reply send(String method, String path, String auth, String body) throws Exception {

@@ -3,18 +3,14 @@ package io.petrel.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.petrel.api.blob.BlobStore;
-import io.petrel.api.http.ApiServer;
 import io.petrel.store.ScanRequest;
-import io.petrel.store.ratis.InProcessGroup;
 import io.petrel.store.ratis.RatisStore;
-import io.petrel.store.ratis.StoreTuning;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -22,8 +18,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,10 +41,8 @@ class ArtifactsApiTest {
     private static final String ADMIN = "artifacts-test-admin-key-0123456789abcdef";
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private InProcessGroup group;
+    private InProcessApi zone;
     private RatisStore store;
-    private OpenWhiskApi api;
-    private ApiServer server;
     private int port;
     private String base;
     private String alice;
@@ -58,15 +50,11 @@ class ArtifactsApiTest {
 
     @BeforeAll
     void start() throws Exception {
-        Path dir = Files.createTempDirectory("petrel-api-artifacts");
-        group = new InProcessGroup(dir, 3, StoreTuning.DEFAULT);
-        store = group.client();
-        api = new OpenWhiskApi(new OpenWhiskApi.Config("z0", Optional.of(ADMIN), Duration.ofHours(1), Duration.ofSeconds(2)), store, json,
-                System::currentTimeMillis);
-        server = new ApiServer("z0", List.of(new ApiServer.Listen("127.0.0.1", 0, false)), api, json);
-        server.start();
-        port = server.port(0);
-        base = "http://127.0.0.1:" + port;
+        zone = InProcessApi.start("artifacts", new OpenWhiskApi.Config("z0", Optional.of(ADMIN), Duration.ofHours(1), Duration.ofSeconds(2)),
+                json);
+        store = zone.store();
+        port = zone.port();
+        base = zone.base();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> admin("POST", "", "{\"name\":\"alice\"}").statusCode() == 201);
         alice = json.readTree(admin("POST", "/alice/keys", null).body()).path("auth").asText();
         bob = json.readTree(admin("POST", "", "{\"name\":\"bob\"}").body()).path("auth").asText();
@@ -74,10 +62,7 @@ class ArtifactsApiTest {
 
     @AfterAll
     void stop() throws Exception {
-        server.close();
-        api.close();
-        store.close();
-        group.close();
+        zone.close();
     }
 
     private HttpResponse<String> admin(String method, String path, String body) throws Exception {

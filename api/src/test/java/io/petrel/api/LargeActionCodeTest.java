@@ -7,11 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.blob.BlobStore;
-import io.petrel.api.http.ApiServer;
 import io.petrel.store.ScanRequest;
-import io.petrel.store.ratis.InProcessGroup;
 import io.petrel.store.ratis.RatisStore;
-import io.petrel.store.ratis.StoreTuning;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,14 +21,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 
@@ -48,23 +42,17 @@ class LargeActionCodeTest {
     private static final int MAX_CODE = 48 * 1024 * 1024;
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private InProcessGroup group;
+    private InProcessApi zone;
     private RatisStore store;
-    private OpenWhiskApi api;
-    private ApiServer server;
     private String base;
     private String auth;
 
     @BeforeAll
     void start() throws Exception {
-        Path dir = Files.createTempDirectory("petrel-api-large-code");
-        group = new InProcessGroup(dir, 3, StoreTuning.DEFAULT);
-        store = group.client();
-        api = new OpenWhiskApi(new OpenWhiskApi.Config("z0", Optional.of(ADMIN), Duration.ofHours(1), Duration.ofSeconds(2)), store, json,
-                System::currentTimeMillis);
-        server = new ApiServer("z0", List.of(new ApiServer.Listen("127.0.0.1", 0, false)), api, json);
-        server.start();
-        base = "http://127.0.0.1:" + server.port(0);
+        zone = InProcessApi.start("large-code", new OpenWhiskApi.Config("z0", Optional.of(ADMIN), Duration.ofHours(1), Duration.ofSeconds(2)),
+                json);
+        store = zone.store();
+        base = zone.base();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> send("POST", "/admin/v1/namespaces", "Bearer " + ADMIN,
                 "{\"name\":\"big\"}", null).statusCode() == 201);
         auth = "Basic " + Base64.getEncoder().encodeToString(json.readTree(send("POST", "/admin/v1/namespaces/big/keys", "Bearer " + ADMIN,
@@ -73,10 +61,7 @@ class LargeActionCodeTest {
 
     @AfterAll
     void stop() throws Exception {
-        server.close();
-        api.close();
-        store.close();
-        group.close();
+        zone.close();
     }
 
     private HttpResponse<String> send(String method, String path, String authorization, String body, String requestId) throws Exception {

@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.petrel.api.activation.ActivationRecord;
-import io.petrel.api.http.ApiServer;
-import io.petrel.store.ratis.InProcessGroup;
-import io.petrel.store.ratis.StoreTuning;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,8 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -39,9 +34,8 @@ class PolicyApiTest {
     private static final String NODE_ACTION = "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(){return {}}\"}}";
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private InProcessGroup group;
+    private InProcessApi zone;
     private OpenWhiskApi api;
-    private ApiServer server;
     private String base;
 
     record Reply(int status, JsonNode body) {
@@ -52,20 +46,15 @@ class PolicyApiTest {
 
     @BeforeAll
     void start() throws Exception {
-        Path dir = Files.createTempDirectory("petrel-api-policy");
-        group = new InProcessGroup(dir, 3, StoreTuning.DEFAULT);
-        api = new OpenWhiskApi(new OpenWhiskApi.Config("z0", Optional.of(ADMIN)), group.client(), json, System::currentTimeMillis);
-        server = new ApiServer("z0", List.of(new ApiServer.Listen("127.0.0.1", 0, false)), api, json);
-        server.start();
-        base = "http://127.0.0.1:" + server.port(0);
+        zone = InProcessApi.start("policy", new OpenWhiskApi.Config("z0", Optional.of(ADMIN)), json);
+        api = zone.api();
+        base = zone.base();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> admin("GET", "", null).status() == 200);
     }
 
     @AfterAll
     void stop() throws Exception {
-        server.close();
-        api.close();
-        group.close();
+        zone.close();
     }
 
     private Reply send(String method, String path, String auth, String body) throws Exception {

@@ -8,9 +8,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,11 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,67 +36,61 @@ class AdminCommandsTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        data = Files.createTempDirectory("petrel-admin-test");
-        System.setProperty("petrel.home", data.resolve("home").toString());
+        data = PetrelCli.freshDataDir("petrel-admin-test");
         ipPrefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        run("down", "--data", data.toString());
-        try (Stream<Path> walk = Files.walk(data)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        PetrelCli.downAndDelete(data);
     }
 
     @Test
     void namespacesKeysAndLimitsFromTheCommandLine() throws Exception {
-        Result up = run("up", "--data", data.toString(), "--ip-prefix", ipPrefix);
-        assertThat(up.code).as(up.err).isZero();
-        assertThat(up.out).contains("OpenWhisk API  http://" + ipPrefix + ".0.1:3233").contains("guest key");
+        PetrelCli.Result up = PetrelCli.run("up", "--data", data.toString(), "--ip-prefix", ipPrefix);
+        assertThat(up.code()).as(up.err()).isZero();
+        assertThat(up.out()).contains("OpenWhisk API  http://" + ipPrefix + ".0.1:3233").contains("guest key");
         List<ZoneSpec> zones = RegionLayout.load(data).zones();
         String d = data.toString();
 
-        JsonNode created = json(run("ns", "create", "acme", "--data", d, "--json"));
+        JsonNode created = json(PetrelCli.run("ns", "create", "acme", "--data", d, "--json"));
         String first = created.path("auth").asText();
         assertThat(first).matches("[0-9a-f-]{36}:[0-9A-Za-z]{64}");
         for (ZoneSpec z : zones) {
             assertThat(get(z.apiUrl() + "/api/v1/namespaces", first).body()).isEqualTo("[\"acme\"]");
         }
-        Result table = run("ns", "create", "globex", "--data", d);
-        assertThat(table.out).contains("namespace globex created").contains("auth ");
+        PetrelCli.Result table = PetrelCli.run("ns", "create", "globex", "--data", d);
+        assertThat(table.out()).contains("namespace globex created").contains("auth ");
 
-        String second = json(run("key", "create", "acme", "--data", d, "--json")).path("auth").asText();
+        String second = json(PetrelCli.run("key", "create", "acme", "--data", d, "--json")).path("auth").asText();
         String secondUuid = second.substring(0, second.indexOf(':'));
-        JsonNode keys = json(run("key", "list", "acme", "--data", d, "--json"));
+        JsonNode keys = json(PetrelCli.run("key", "list", "acme", "--data", d, "--json"));
         assertThat(keys).hasSize(2);
         assertThat(keys.toString()).contains(secondUuid).doesNotContain(second.substring(37));
-        assertThat(run("key", "list", "acme", "--data", d).out).contains("UUID").contains(secondUuid);
+        assertThat(PetrelCli.run("key", "list", "acme", "--data", d).out()).contains("UUID").contains(secondUuid);
 
         String shared = "http://" + ipPrefix + ".0.1:3233";
-        JsonNode readerKey = json(run("key", "create", "acme", "--role", "reader", "--data", d, "--json"));
+        JsonNode readerKey = json(PetrelCli.run("key", "create", "acme", "--role", "reader", "--data", d, "--json"));
         assertThat(readerKey.path("role").asText()).isEqualTo("reader");
         assertThat(put(shared + "/api/v1/namespaces/_/actions/nope", readerKey.path("auth").asText(),
                 "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"x\"}}").statusCode()).isEqualTo(403);
-        assertThat(run("key", "list", "acme", "--data", d).out).contains("ROLE").contains("reader").contains("developer");
-        run("key", "revoke", "acme", readerKey.path("uuid").asText(), "--data", d);
-        assertThat(run("key", "create", "acme", "--role", "root", "--data", d).err).contains("Unknown key role 'root'");
+        assertThat(PetrelCli.run("key", "list", "acme", "--data", d).out()).contains("ROLE").contains("reader").contains("developer");
+        PetrelCli.run("key", "revoke", "acme", readerKey.path("uuid").asText(), "--data", d);
+        assertThat(PetrelCli.run("key", "create", "acme", "--role", "root", "--data", d).err()).contains("Unknown key role 'root'");
 
-        JsonNode policy = json(run("policy", "set", "acme", "--allowed-kinds", "python:3,nodejs:20", "--package-readers", "globex", "--data", d));
+        JsonNode policy = json(PetrelCli.run("policy", "set", "acme", "--allowed-kinds", "python:3,nodejs:20", "--package-readers", "globex", "--data", d));
         assertThat(policy.path("allowedKinds").toString()).isEqualTo("[\"python:3\",\"nodejs:20\"]");
-        assertThat(json(run("policy", "get", "acme", "--data", d)).path("packageReaders").toString()).isEqualTo("[\"globex\"]");
+        assertThat(json(PetrelCli.run("policy", "get", "acme", "--data", d)).path("packageReaders").toString()).isEqualTo("[\"globex\"]");
         assertThat(put(shared + "/api/v1/namespaces/_/actions/java", second,
                 "{\"exec\":{\"kind\":\"php:8.1\",\"code\":\"x\"}}").statusCode()).isEqualTo(403);
-        assertThat(json(run("policy", "set", "acme", "--allowed-kinds", "any", "--data", d)).path("allowedKinds").isNull()).isTrue();
-        assertThat(run("policy", "set", "acme", "--data", d).err).contains("nothing to change");
+        assertThat(json(PetrelCli.run("policy", "set", "acme", "--allowed-kinds", "any", "--data", d)).path("allowedKinds").isNull()).isTrue();
+        assertThat(PetrelCli.run("policy", "set", "acme", "--data", d).err()).contains("nothing to change");
         assertThat(put(shared + "/api/v1/namespaces/_/actions/hello", second,
                 "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(){return {}}\"}}").statusCode()).isEqualTo(200);
 
         // Revoke the second key; every zone must refuse it within a second, the first key goes on working.
-        Result revoked = run("key", "revoke", "acme", secondUuid, "--data", d);
-        assertThat(revoked.code).as(revoked.err).isZero();
+        PetrelCli.Result revoked = PetrelCli.run("key", "revoke", "acme", secondUuid, "--data", d);
+        assertThat(revoked.code()).as(revoked.err()).isZero();
         long revokedAt = System.nanoTime();
         List<CompletableFuture<Long>> refusedAfter = new ArrayList<>();
         for (ZoneSpec z : zones) {
@@ -121,49 +110,49 @@ class AdminCommandsTest {
             assertThat(ms).as("zone %s refuses the revoked key", zones.get(i).zone()).isLessThan(1_000);
             assertThat(get(zones.get(i).apiUrl() + "/api/v1/namespaces/_/actions/hello", first).statusCode()).isEqualTo(200);
         }
-        assertThat(json(run("key", "list", "acme", "--data", d, "--json"))).hasSize(1);
+        assertThat(json(PetrelCli.run("key", "list", "acme", "--data", d, "--json"))).hasSize(1);
 
-        JsonNode limits = json(run("limits", "set", "acme", "concurrentInvocations=5", "artifactQuotaBytes=1048576", "--data", d, "--json"));
+        JsonNode limits = json(PetrelCli.run("limits", "set", "acme", "concurrentInvocations=5", "artifactQuotaBytes=1048576", "--data", d, "--json"));
         assertThat(limits.path("concurrentInvocations").asLong()).isEqualTo(5);
         JsonNode seen = json.readTree(get(shared + "/api/v1/namespaces/_/limits", first).body());
         assertThat(seen.path("concurrentInvocations").asLong()).isEqualTo(5);
         assertThat(seen.path("invocationsPerMinute").asLong()).isEqualTo(60);
-        assertThat(run("limits", "get", "acme", "--data", d).out).contains("artifactQuotaBytes").contains("1048576");
+        assertThat(PetrelCli.run("limits", "get", "acme", "--data", d).out()).contains("artifactQuotaBytes").contains("1048576");
 
-        JsonNode all = json(run("ns", "list", "--data", d, "--json"));
+        JsonNode all = json(PetrelCli.run("ns", "list", "--data", d, "--json"));
         assertThat(all.findValuesAsText("name")).contains("acme", "globex", "guest");
-        assertThat(run("ns", "list", "--data", d).out).contains("NAMESPACE").contains("acme");
-        assertThat(json(run("ns", "get", "acme", "--data", d)).path("limits").path("concurrentInvocations").asLong()).isEqualTo(5);
+        assertThat(PetrelCli.run("ns", "list", "--data", d).out()).contains("NAMESPACE").contains("acme");
+        assertThat(json(PetrelCli.run("ns", "get", "acme", "--data", d)).path("limits").path("concurrentInvocations").asLong()).isEqualTo(5);
 
         // Errors an operator meets: a clear message and a non-zero exit, nothing changed.
-        Result bad = run("ns", "create", "no spaces!", "--data", d);
-        assertThat(bad.code).isNotZero();
-        assertThat(bad.err).contains("is not valid");
-        Result dup = run("ns", "create", "acme", "--data", d);
-        assertThat(dup.code).isNotZero();
-        assertThat(dup.err).contains("already exists");
+        PetrelCli.Result bad = PetrelCli.run("ns", "create", "no spaces!", "--data", d);
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("is not valid");
+        PetrelCli.Result dup = PetrelCli.run("ns", "create", "acme", "--data", d);
+        assertThat(dup.code()).isNotZero();
+        assertThat(dup.err()).contains("already exists");
         Path wrongKey = data.resolve("wrong.key");
         Files.writeString(wrongKey, "not-the-admin-key");
-        Result refused = run("ns", "list", "--data", d, "--admin-key-file", wrongKey.toString());
-        assertThat(refused.code).isNotZero();
-        assertThat(refused.err).contains("admin key was refused");
-        Result nobody = run("ns", "list", "--data", d, "--api", "http://127.0.0.1:1");
-        assertThat(nobody.code).isNotZero();
-        assertThat(nobody.err).contains("connection refused").contains("./petrel up");
-        Result missing = run("key", "revoke", "acme", "00000000-0000-0000-0000-000000000000", "--data", d);
-        assertThat(missing.code).isNotZero();
-        assertThat(missing.err).contains("not found");
-        Result badLimit = run("limits", "set", "acme", "wings=2", "--data", d);
-        assertThat(badLimit.code).isNotZero();
-        assertThat(badLimit.err).contains("Unknown limit 'wings'");
+        PetrelCli.Result refused = PetrelCli.run("ns", "list", "--data", d, "--admin-key-file", wrongKey.toString());
+        assertThat(refused.code()).isNotZero();
+        assertThat(refused.err()).contains("admin key was refused");
+        PetrelCli.Result nobody = PetrelCli.run("ns", "list", "--data", d, "--api", "http://127.0.0.1:1");
+        assertThat(nobody.code()).isNotZero();
+        assertThat(nobody.err()).contains("connection refused").contains("./petrel up");
+        PetrelCli.Result missing = PetrelCli.run("key", "revoke", "acme", "00000000-0000-0000-0000-000000000000", "--data", d);
+        assertThat(missing.code()).isNotZero();
+        assertThat(missing.err()).contains("not found");
+        PetrelCli.Result badLimit = PetrelCli.run("limits", "set", "acme", "wings=2", "--data", d);
+        assertThat(badLimit.code()).isNotZero();
+        assertThat(badLimit.err()).contains("Unknown limit 'wings'");
         assertThat(get(shared + "/api/v1/namespaces/_/actions/hello", first).statusCode()).isEqualTo(200);
 
         // Deleting a namespace removes its keys and its data: a namespace made again under that name starts empty.
-        assertThat(run("ns", "delete", "acme", "--data", d).out).contains("namespace acme deleted");
+        assertThat(PetrelCli.run("ns", "delete", "acme", "--data", d).out()).contains("namespace acme deleted");
         for (ZoneSpec z : zones) {
             assertThat(get(z.apiUrl() + "/api/v1/namespaces", first).statusCode()).isEqualTo(401);
         }
-        String again = json(run("ns", "create", "acme", "--data", d, "--json")).path("auth").asText();
+        String again = json(PetrelCli.run("ns", "create", "acme", "--data", d, "--json")).path("auth").asText();
         assertThat(get(shared + "/api/v1/namespaces/_/actions", again).body()).isEqualTo("[]");
     }
 
@@ -194,26 +183,10 @@ class AdminCommandsTest {
         }
     }
 
-    private record Result(int code, String out, String err) {
+
+    private JsonNode json(PetrelCli.Result r) throws Exception {
+        assertThat(r.code()).as(r.err()).isZero();
+        return json.readTree(r.out());
     }
 
-    private JsonNode json(Result r) throws Exception {
-        assertThat(r.code).as(r.err).isZero();
-        return json.readTree(r.out);
-    }
-
-    private static synchronized Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            var cl = PetrelMain.commandLine();
-            cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-            int code = cl.execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-        }
-    }
 }

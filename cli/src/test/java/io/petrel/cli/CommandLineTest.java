@@ -6,14 +6,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,29 +18,22 @@ class CommandLineTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        data = Files.createTempDirectory("petrel-cli-test");
-        // Never touch the developer's own ~/.petrel (its pointer to their region).
-        System.setProperty("petrel.home", data.resolve("home").toString());
+        data = PetrelCli.freshDataDir("petrel-cli-test");
         ipPrefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        run("down", "--data", data.toString());
-        try (Stream<Path> walk = Files.walk(data)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        PetrelCli.downAndDelete(data);
     }
 
     @Test
     void upStatusZoneKillStartDownAndUpAgain() throws Exception {
-        Result up = run("up", "--data", data.toString(), "--ip-prefix", ipPrefix);
-        assertThat(up.code).as(up.out).isZero();
-        assertThat(up.out).contains("is ready").contains(ipPrefix + ".1.1").contains(ipPrefix + ".3.1");
+        PetrelCli.Result up = PetrelCli.run("up", "--data", data.toString(), "--ip-prefix", ipPrefix);
+        assertThat(up.code()).as(up.out()).isZero();
+        assertThat(up.out()).contains("is ready").contains(ipPrefix + ".1.1").contains(ipPrefix + ".3.1");
 
-        JsonNode status = json(run("status", "--json", "--data", data.toString()));
+        JsonNode status = json(PetrelCli.run("status", "--json", "--data", data.toString()));
         assertThat(status.path("zones")).hasSize(3);
         int leaders = 0;
         for (JsonNode z : status.path("zones")) {
@@ -61,60 +48,44 @@ class CommandLineTest {
         }
         assertThat(leaders).isEqualTo(1);
 
-        Result table = run("status", "--data", data.toString());
-        assertThat(table.out).contains("ZONE").contains("LEADER").contains("FOLLOWER");
+        PetrelCli.Result table = PetrelCli.run("status", "--data", data.toString());
+        assertThat(table.out()).contains("ZONE").contains("LEADER").contains("FOLLOWER");
 
-        assertThat(run("zone", "kill", "b", "--data", data.toString()).out).contains("killed");
-        JsonNode afterKill = json(run("status", "--json", "--data", data.toString()));
+        assertThat(PetrelCli.run("zone", "kill", "b", "--data", data.toString()).out()).contains("killed");
+        JsonNode afterKill = json(PetrelCli.run("status", "--json", "--data", data.toString()));
         assertThat(afterKill.path("zones").get(1).path("up").asBoolean()).isFalse();
         assertThat(afterKill.path("zones").get(1).path("role").asText()).isEqualTo("DOWN");
 
-        Result start = run("zone", "start", "b", "--data", data.toString());
-        assertThat(start.out).as(start.out).contains("ready");
-        assertThat(run("zone", "stop", "c", "--data", data.toString()).out).contains("stopped");
-        assertThat(run("zone", "start", "c", "--data", data.toString()).code).isZero();
+        PetrelCli.Result start = PetrelCli.run("zone", "start", "b", "--data", data.toString());
+        assertThat(start.out()).as(start.out()).contains("ready");
+        assertThat(PetrelCli.run("zone", "stop", "c", "--data", data.toString()).out()).contains("stopped");
+        assertThat(PetrelCli.run("zone", "start", "c", "--data", data.toString()).code()).isZero();
 
-        assertThat(run("down", "--data", data.toString()).out).contains("stopped 3 zone(s)");
-        assertThat(json(run("status", "--json", "--data", data.toString())).path("zones").get(0).path("up").asBoolean()).isFalse();
+        assertThat(PetrelCli.run("down", "--data", data.toString()).out()).contains("stopped 3 zone(s)");
+        assertThat(json(PetrelCli.run("status", "--json", "--data", data.toString())).path("zones").get(0).path("up").asBoolean()).isFalse();
         // Data survives a down and up: the zones come back with the same term history.
-        Result again = run("up", "--data", data.toString());
-        assertThat(again.code).as(again.out).isZero();
-        JsonNode back = json(run("status", "--json", "--data", data.toString()));
+        PetrelCli.Result again = PetrelCli.run("up", "--data", data.toString());
+        assertThat(again.code()).as(again.out()).isZero();
+        JsonNode back = json(PetrelCli.run("status", "--json", "--data", data.toString()));
         assertThat(back.path("zones").get(0).path("term").asLong()).isGreaterThan(1);
     }
 
     @Test
     void badArgumentsGetAClearError() throws Exception {
-        Result r = run("up", "--zones", "4", "--data", data.toString());
-        assertThat(r.code).isNotZero();
-        assertThat(r.err).contains("--zones must be 3 or 5");
-        Result s = run("status", "--data", data.resolve("nothing-here").toString());
-        assertThat(s.code).isNotZero();
-        assertThat(s.err).contains("no region in");
-        Result z = run("zone", "explode", "a", "--data", data.toString());
-        assertThat(z.code).isNotZero();
+        PetrelCli.Result r = PetrelCli.run("up", "--zones", "4", "--data", data.toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("--zones must be 3 or 5");
+        PetrelCli.Result s = PetrelCli.run("status", "--data", data.resolve("nothing-here").toString());
+        assertThat(s.code()).isNotZero();
+        assertThat(s.err()).contains("no region in");
+        PetrelCli.Result z = PetrelCli.run("zone", "explode", "a", "--data", data.toString());
+        assertThat(z.code()).isNotZero();
     }
 
-    private record Result(int code, String out, String err) {
+
+    private static JsonNode json(PetrelCli.Result r) throws Exception {
+        assertThat(r.code()).as(r.err()).isZero();
+        return new ObjectMapper().readTree(r.out());
     }
 
-    private static JsonNode json(Result r) throws Exception {
-        assertThat(r.code).as(r.err).isZero();
-        return new ObjectMapper().readTree(r.out);
-    }
-
-    private static Result run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream oldOut = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            var cl = PetrelMain.commandLine();
-            cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
-            int code = cl.execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-        }
-    }
 }

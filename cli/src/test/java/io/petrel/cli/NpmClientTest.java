@@ -5,14 +5,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -32,19 +28,13 @@ class NpmClientTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        data = Files.createTempDirectory("petrel-npm-test");
-        System.setProperty("petrel.home", data.resolve("home").toString());
+        data = PetrelCli.freshDataDir("petrel-npm-test");
         ipPrefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        PetrelMain.commandLine().execute("down", "--data", data.toString());
-        try (Stream<Path> walk = Files.walk(data)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        PetrelCli.downAndDelete(data);
     }
 
     @Test
@@ -52,18 +42,8 @@ class NpmClientTest {
         assumeTrue(onPath("node") && onPath("npm"), "node and npm are not installed on this machine");
         Path modules = installClient();
 
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream upOut = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(upOut, true, StandardCharsets.UTF_8));
-        int up;
-        try {
-            var cl = PetrelMain.commandLine();
-            cl.setErr(new PrintWriter(System.err, true));
-            up = cl.execute("up", "--data", data.toString(), "--ip-prefix", ipPrefix);
-        } finally {
-            System.setOut(oldOut);
-        }
-        assertThat(up).as(upOut.toString(StandardCharsets.UTF_8)).isZero();
+        PetrelCli.Result up = PetrelCli.run("up", "--data", data.toString(), "--ip-prefix", ipPrefix);
+        assertThat(up.code()).as(up.out() + up.err()).isZero();
 
         Path script = Path.of("src/test/js/entities.js").toAbsolutePath();
         ProcessBuilder pb = new ProcessBuilder("node", script.toString()).redirectErrorStream(true);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.api.Prefixes;
 import io.petrel.store.ConflictException;
 import io.petrel.store.Expect;
 import io.petrel.store.KeyValue;
@@ -273,18 +274,7 @@ public final class ActivationStore {
 
     /** Removes every activation of a namespace (the namespace is being deleted). */
     public void deleteNamespace(String ns) {
-        String prefix = PREFIX + ns + "/";
-        while (true) {
-            ScanPage page = store.scan(ScanRequest.prefix(prefix, 200));
-            if (page.items().isEmpty()) {
-                return;
-            }
-            List<Op> ops = new ArrayList<>();
-            for (KeyValue kv : page.items()) {
-                ops.add(new Op.Delete(kv.key(), Expect.any()));
-            }
-            store.commit(ops);
-        }
+        Prefixes.deleteAll(store, PREFIX + ns + "/");
     }
 
     /** Start times in descending key order: 19 digits of {@code Long.MAX_VALUE - start}. */

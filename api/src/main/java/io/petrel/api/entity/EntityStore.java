@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
+import io.petrel.api.Prefixes;
 import io.petrel.api.blob.BlobManifest;
 import io.petrel.api.blob.BlobStore;
 import io.petrel.store.ConflictException;
@@ -287,17 +288,7 @@ public final class EntityStore {
     }
 
     void deletePrefix(String prefix) {
-        while (true) {
-            ScanPage page = store.scan(ScanRequest.prefix(prefix, 200));
-            if (page.items().isEmpty()) {
-                return;
-            }
-            List<Op> ops = new ArrayList<>();
-            for (KeyValue kv : page.items()) {
-                ops.add(new Op.Delete(kv.key(), Expect.any()));
-            }
-            store.commit(ops);
-        }
+        Prefixes.deleteAll(store, prefix);
     }
 
     byte[] bytes(ObjectNode doc) {

@@ -3,11 +3,10 @@ package io.petrel.api.entity;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.api.Prefixes;
 import io.petrel.store.Expect;
 import io.petrel.store.Lease;
 import io.petrel.store.Op;
-import io.petrel.store.ScanPage;
-import io.petrel.store.ScanRequest;
 import io.petrel.store.Store;
 
 import java.io.IOException;
@@ -87,13 +86,7 @@ public final class RequestLog {
 
     /** Forgets the namespace's stored answers. */
     public void deleteNamespace(String ns) {
-        while (true) {
-            ScanPage page = store.scan(ScanRequest.prefix(PREFIX + ns + "/", 200));
-            if (page.items().isEmpty()) {
-                return;
-            }
-            store.commit(page.items().stream().<Op>map(kv -> new Op.Delete(kv.key(), Expect.any())).toList());
-        }
+        Prefixes.deleteAll(store, PREFIX + ns + "/");
     }
 
     private long leaseId() {
