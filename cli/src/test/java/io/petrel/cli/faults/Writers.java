@@ -24,7 +24,8 @@ final class Writers implements AutoCloseable {
     final Map<String, String> acknowledged = new ConcurrentHashMap<>();
     final AtomicLong failures = new AtomicLong();
     final AtomicLong lastAckNanos = new AtomicLong();
-    final List<Long> ackTimes = new CopyOnWriteArrayList<>();
+    /** For every acknowledged write: when it was sent and when its acknowledgement came. */
+    final List<long[]> ackTimes = new CopyOnWriteArrayList<>();
     volatile String lastError = "";
 
     Writers(Store store, String prefix, int clients) {
@@ -40,12 +41,13 @@ final class Writers implements AutoCloseable {
         for (long n = 0; running.get() && n < 1_000_000; n++) {
             String key = prefix + client + "/" + n;
             String value = "client " + client + " write " + n;
+            long sent = System.nanoTime();
             try {
                 store.put(key, value.getBytes(StandardCharsets.UTF_8), Expect.any());
                 acknowledged.put(key, value);
                 long now = System.nanoTime();
                 lastAckNanos.set(now);
-                ackTimes.add(now);
+                ackTimes.add(new long[] {sent, now});
             } catch (StoreException e) {
                 failures.incrementAndGet();
                 lastError = e.getMessage();
@@ -53,9 +55,12 @@ final class Writers implements AutoCloseable {
         }
     }
 
-    /** The first acknowledgement at or after {@code nanos}, or -1. */
-    long firstAckAfter(long nanos) {
-        return ackTimes.stream().filter(t -> t >= nanos).mapToLong(Long::longValue).min().orElse(-1);
+    /**
+     * When the first write sent at or after {@code nanos} was acknowledged, or -1. Only writes sent
+     * after a fault count: an answer already on its way when the fault struck proves nothing.
+     */
+    long firstAckOfWriteSentAfter(long nanos) {
+        return ackTimes.stream().filter(t -> t[0] >= nanos).mapToLong(t -> t[1]).min().orElse(-1);
     }
 
     @Override
