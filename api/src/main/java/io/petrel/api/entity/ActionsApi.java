@@ -139,7 +139,7 @@ public final class ActionsApi {
             }
             requireAllowedKind(ns, doc);
             Docs.setAnnotation(doc, "exec", NODES.textNode(doc.path("exec").path("kind").asText()));
-            entities.update(ns, Collection.ACTIONS, fullName, doc, old.get().revision(), call.answerOps(doc));
+            entities.update(ns, Collection.ACTIONS, fullName, doc, old.get(), call.answerOps(doc));
             call.exchange().reply(200, entities.withCode(doc));
             return;
         }

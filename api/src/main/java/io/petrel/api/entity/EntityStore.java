@@ -201,14 +201,20 @@ public final class EntityStore {
 
     /** Replaces a document read at {@code revision}; 409 if it changed since. */
     public long update(String ns, Collection c, String name, ObjectNode doc, long revision, List<Op> more) {
-        Optional<BlobManifest> oldBlob = Optional.empty();
         if (c == Collection.ACTIONS) {
             Optional<KeyValue> old = store.get(key(ns, c, name));
             if (old.isEmpty() || old.get().modRevision() != revision) {
                 throw ApiException.conflict(ApiException.CONCURRENT);
             }
-            oldBlob = codeBlob(parse(old.get()).doc());
+            return update(ns, c, name, doc, parse(old.get()), more);
         }
+        return update(ns, c, name, doc, new Stored(doc, revision), more);
+    }
+
+    /** Replaces {@code old} (as read) with {@code doc}; 409 if it changed since. */
+    public long update(String ns, Collection c, String name, ObjectNode doc, Stored old, List<Op> more) {
+        long revision = old.revision();
+        Optional<BlobManifest> oldBlob = c == Collection.ACTIONS ? codeBlob(old.doc()) : Optional.empty();
         Prepared p = prepare(c, doc);
         List<Op> ops = new ArrayList<>();
         ops.add(new Op.Put(key(ns, c, name), bytes(p.stored()), Expect.revision(revision)));

@@ -49,6 +49,8 @@ public final class ApiServer implements AutoCloseable {
     private final List<ServerConnector> connectors = new ArrayList<>();
     private final Router router;
     private static final int MAX_JSON_STRING = 80 * 1024 * 1024;
+    /** An error's unread request body up to this size is read and dropped; a larger one closes the connection. */
+    private static final long UNREAD_BODY_DRAINED = 1024 * 1024;
     private final ObjectMapper json;
     private final String zone;
 
@@ -138,6 +140,7 @@ public final class ApiServer implements AutoCloseable {
             if (status == 401) {
                 ex.setHeader(HttpHeader.WWW_AUTHENTICATE.asString(), "Basic realm=\"whisk rest service\"");
             }
+            ex.discardUnreadBody(UNREAD_BODY_DRAINED);
             ex.error(status, message);
         }
     }

@@ -211,6 +211,31 @@ public final class Exchange {
         }
     }
 
+    /**
+     * Before an early answer (an error before the body was read): reads and drops what is left of a
+     * small body, so the connection can carry the client's next request; a larger one is not read,
+     * and the answer says {@code Connection: close} instead. Without this a keep-alive client sends
+     * its next request on a connection the server is about to drop.
+     */
+    void discardUnreadBody(long max) {
+        if (request.getLength() == 0 || answered) {
+            return;
+        }
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            long left = max;
+            byte[] buf = new byte[8192];
+            for (int n; (n = in.read(buf, 0, (int) Math.min(buf.length, left + 1))) > 0; ) {
+                left -= n;
+                if (left < 0) {
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                    return;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        }
+    }
+
     /** The body as a stream, for uploads too large to hold. */
     public InputStream bodyStream() {
         return Content.Source.asInputStream(request);
