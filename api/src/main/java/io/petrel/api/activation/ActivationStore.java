@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.Prefixes;
+import io.petrel.api.StoredJson;
 import io.petrel.store.ConflictException;
 import io.petrel.store.Expect;
 import io.petrel.store.KeyValue;
@@ -16,8 +17,6 @@ import io.petrel.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -291,22 +290,14 @@ public final class ActivationStore {
     }
 
     private byte[] bytes(JsonNode node) {
-        try {
-            return json.writeValueAsBytes(node);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return StoredJson.bytes(json, node);
     }
 
     private ObjectNode parse(byte[] value) {
-        return (ObjectNode) parseAny(value);
+        return StoredJson.object(json, value, "activation data");
     }
 
     private JsonNode parseAny(byte[] value) {
-        try {
-            return json.readTree(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException("unreadable activation data", e);
-        }
+        return StoredJson.tree(json, value, "activation data");
     }
 }

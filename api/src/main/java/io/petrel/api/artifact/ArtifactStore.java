@@ -3,6 +3,7 @@ package io.petrel.api.artifact;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
+import io.petrel.api.StoredJson;
 import io.petrel.api.blob.BlobManifest;
 import io.petrel.api.blob.BlobStore;
 import io.petrel.store.ConflictException;
@@ -15,7 +16,6 @@ import io.petrel.store.Store;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -205,12 +205,8 @@ public final class ArtifactStore {
     }
 
     private Artifact artifact(KeyValue kv) {
-        try {
-            ObjectNode meta = (ObjectNode) json.readTree(kv.value());
-            return new Artifact(meta, BlobManifest.fromJson(meta.path("blob")), kv.modRevision());
-        } catch (IOException e) {
-            throw new UncheckedIOException("artifact record " + kv.key() + " is unreadable", e);
-        }
+        ObjectNode meta = StoredJson.object(json, kv.value(), "artifact record " + kv.key());
+        return new Artifact(meta, BlobManifest.fromJson(meta.path("blob")), kv.modRevision());
     }
 
     private static long number(KeyValue kv) {
@@ -218,10 +214,6 @@ public final class ArtifactStore {
     }
 
     private byte[] bytes(ObjectNode n) {
-        try {
-            return json.writeValueAsBytes(n);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return StoredJson.bytes(json, n);
     }
 }

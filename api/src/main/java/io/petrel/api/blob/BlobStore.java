@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.api.StoredJson;
 import io.petrel.store.ConflictException;
 import io.petrel.store.Expect;
 import io.petrel.store.KeyValue;
@@ -301,19 +302,11 @@ public final class BlobStore {
     }
 
     private byte[] bytes(JsonNode n) {
-        try {
-            return json.writeValueAsBytes(n);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return StoredJson.bytes(json, n);
     }
 
     private ObjectNode parse(byte[] value) {
-        try {
-            return (ObjectNode) json.readTree(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException("unreadable blob record", e);
-        }
+        return StoredJson.object(json, value, "blob record");
     }
 
     static MessageDigest sha256() {

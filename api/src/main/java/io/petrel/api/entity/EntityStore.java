@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
 import io.petrel.api.Prefixes;
+import io.petrel.api.StoredJson;
 import io.petrel.api.blob.BlobManifest;
 import io.petrel.api.blob.BlobStore;
 import io.petrel.store.ConflictException;
@@ -208,13 +209,17 @@ public final class EntityStore {
             }
             return update(ns, c, name, doc, parse(old.get()), more);
         }
-        return update(ns, c, name, doc, new Stored(doc, revision), more);
+        return replace(ns, c, name, doc, revision, Optional.empty(), more);
     }
 
     /** Replaces {@code old} (as read) with {@code doc}; 409 if it changed since. */
     public long update(String ns, Collection c, String name, ObjectNode doc, Stored old, List<Op> more) {
-        long revision = old.revision();
         Optional<BlobManifest> oldBlob = c == Collection.ACTIONS ? codeBlob(old.doc()) : Optional.empty();
+        return replace(ns, c, name, doc, old.revision(), oldBlob, more);
+    }
+
+    private long replace(String ns, Collection c, String name, ObjectNode doc, long revision, Optional<BlobManifest> oldBlob,
+                         List<Op> more) {
         Prepared p = prepare(c, doc);
         List<Op> ops = new ArrayList<>();
         ops.add(new Op.Put(key(ns, c, name), bytes(p.stored()), Expect.revision(revision)));
@@ -298,11 +303,7 @@ public final class EntityStore {
     }
 
     byte[] bytes(ObjectNode doc) {
-        try {
-            return json.writeValueAsBytes(doc);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return StoredJson.bytes(json, doc);
     }
 
     private Stored parse(KeyValue kv) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
+import io.petrel.api.StoredJson;
 import io.petrel.api.auth.Role;
 import io.petrel.api.auth.KeyRegistry;
 import io.petrel.api.entity.EntityName;
@@ -16,8 +17,6 @@ import io.petrel.store.ScanPage;
 import io.petrel.store.ScanRequest;
 import io.petrel.store.Store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -165,18 +164,10 @@ public final class NamespaceRegistry {
     }
 
     private byte[] bytes(ObjectNode n) {
-        try {
-            return json.writeValueAsBytes(n);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return StoredJson.bytes(json, n);
     }
 
     private ObjectNode parse(KeyValue kv) {
-        try {
-            return (ObjectNode) json.readTree(kv.value());
-        } catch (IOException e) {
-            throw new UncheckedIOException("namespace record " + kv.key() + " is unreadable", e);
-        }
+        return StoredJson.object(json, kv.value(), "namespace record " + kv.key());
     }
 }

@@ -3,13 +3,12 @@ package io.petrel.api.namespace;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.petrel.api.ApiException;
+import io.petrel.api.StoredJson;
 import io.petrel.store.ConflictException;
 import io.petrel.store.Expect;
 import io.petrel.store.KeyValue;
 import io.petrel.store.Store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Optional;
 
 import static java.util.Objects.requireNonNull;
@@ -49,18 +48,10 @@ public final class PolicyRegistry {
     }
 
     private byte[] bytes(NamespacePolicy p) {
-        try {
-            return json.writeValueAsBytes(p.toJson());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return StoredJson.bytes(json, p.toJson());
     }
 
     private JsonNode parse(KeyValue kv) {
-        try {
-            return json.readTree(kv.value());
-        } catch (IOException e) {
-            throw new UncheckedIOException("policy " + kv.key() + " is unreadable", e);
-        }
+        return StoredJson.tree(json, kv.value(), "policy " + kv.key());
     }
 }
