@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** {@code petrel down}: stops every zone of the local region; the data stays for the next {@code up}. */
-@Command(name = "down", mixinStandardHelpOptions = true, description = "Stop the local region (its data stays).")
+@Command(name = "down", mixinStandardHelpOptions = true, description = "Stop the local region, its zones and gateways (its data stays).")
 final class DownCommand implements Callable<Integer> {
     @Mixin
     RegionOptions region;
@@ -17,7 +17,7 @@ final class DownCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LocalRegion r = region.open();
         int stopped = r.stopAll(Duration.ofSeconds(20));
-        System.out.printf("stopped %d zone(s) of the region in %s%n", stopped, r.layout().dataDir());
+        System.out.printf("stopped %d zone(s) and the gateways of the region in %s%n", stopped, r.layout().dataDir());
         return 0;
     }
 }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code petrel} command line. */
 @Command(name = "petrel", mixinStandardHelpOptions = true, version = "petrel 0.1.0",
         description = "Petrel: a highly available functions platform that speaks the OpenWhisk API.",
-        subcommands = {UpCommand.class, DownCommand.class, StatusCommand.class, ZoneCommand.class, NodeCommand.class,
+        subcommands = {UpCommand.class, DownCommand.class, StatusCommand.class, ZoneCommand.class, GatewayInstanceCommand.class,
+                NodeCommand.class, GatewayCommand.class,
                 NamespaceCommand.class, KeyCommand.class, LimitsCommand.class, PolicyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PetrelMain {

@@ -22,6 +22,7 @@ final class StatusCommand implements Callable<Integer> {
     boolean json;
 
     @Override
+    @SuppressWarnings("unchecked")
     public Integer call() throws Exception {
         LocalRegion r = region.open();
         List<Map<String, Object>> rows = r.statusRows();
@@ -30,6 +31,7 @@ final class StatusCommand implements Callable<Integer> {
             out.put("region", r.layout().region());
             out.put("dataDir", r.layout().dataDir().toString());
             out.put("zones", rows);
+            out.put("gateways", r.gatewayRows());
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
             return 0;
         }
@@ -40,6 +42,12 @@ final class StatusCommand implements Callable<Integer> {
             System.out.printf(fmt, row.get("zone"), (Boolean) row.get("up") ? "yes" : "no", row.get("role"),
                     dash(row.get("leader")), dash(row.get("term")), dash(row.get("commitIndex")), dash(row.get("appliedIndex")),
                     dash(row.get("revision")), row.get("statusUrl"));
+        }
+        String gfmt = "%-8s %-4s %-16s %-26s %-22s %s%n";
+        System.out.printf(gfmt, "GATEWAY", "UP", "ROUTES TO", "API", "DNS", "STATUS URL");
+        for (Map<String, Object> row : r.gatewayRows()) {
+            System.out.printf(gfmt, row.get("gateway"), (Boolean) row.get("up") ? "yes" : "no", String.join(",", (List<String>) row.get("routableZones")),
+                    row.get("apiUrl"), row.get("dns"), row.get("statusUrl"));
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 package io.petrel.cli;
 
 import io.petrel.api.OpenWhiskApi;
+import io.petrel.cli.local.GatewaySpec;
 import io.petrel.cli.local.LocalRegion;
 import io.petrel.cli.local.RegionLayout;
 import io.petrel.cli.local.ZoneSpec;
@@ -42,6 +43,14 @@ final class UpCommand implements Callable<Integer> {
         RegionLayout layout;
         if (RegionLayout.exists(dir)) {
             layout = RegionLayout.load(dir);
+            if (layout.gateways().isEmpty()) {
+                // A region made before there were gateways: give it the two instances a new one has.
+                String prefix = layout.sharedApi().substring(0, layout.sharedApi().indexOf(".0.1:"));
+                RegionLayout fresh = RegionLayout.of(layout.region(), dir, layout.zones().size(), prefix, hidden.raftPort, hidden.httpPort,
+                        hidden.apiPort, layout.tuning());
+                layout = new RegionLayout(layout.region(), layout.dataDir(), layout.zones(), layout.tuning(), layout.sharedApi(),
+                        fresh.gateways(), fresh.domain(), fresh.sharedDns());
+            }
             if (layout.zones().size() != zones && data != null) {
                 System.err.printf("note: %s holds a region of %d zones; starting it as it is%n", dir, layout.zones().size());
             }
@@ -66,10 +75,17 @@ final class UpCommand implements Callable<Integer> {
             System.out.printf("  zone %s  store %-18s http %s  api %s  (status %s, log %s)%n", z.zone(), z.peer().address(), z.httpUrl(), z.apiUrl(),
                     z.statusUrl(), z.dataDir().resolve("node.log"));
         }
-        System.out.printf("OpenWhisk API  http://%s  (every zone's API; admin key in %s)%n", layout.sharedApi(), layout.adminKeyFile());
+        for (GatewaySpec g : layout.gateways()) {
+            System.out.printf("  gateway %s  api %s  dns %s:%d  (status %s, log %s)%n", g.name(), g.apiUrl(), g.host(), g.dnsPort(), g.statusUrl(),
+                    g.dataDir().resolve("gateway.log"));
+        }
+        System.out.printf("OpenWhisk API  http://%s  (the gateways, in front of every zone; admin key in %s)%n", layout.sharedApi(), layout.adminKeyFile());
+        System.out.printf("DNS            %s and %s at %s (UDP and TCP), e.g. dig -p %s @%s %s%n", layout.apiName(), layout.gatewayName(),
+                layout.sharedDns(), layout.sharedDns().substring(layout.sharedDns().lastIndexOf(':') + 1),
+                layout.sharedDns().substring(0, layout.sharedDns().lastIndexOf(':')), layout.apiName());
         System.out.printf("guest key      %s%n", OpenWhiskApi.GUEST_AUTH);
         System.out.printf("try            curl -u %s http://%s/api/v1/namespaces/_/actions%n", OpenWhiskApi.GUEST_AUTH, layout.sharedApi());
-        System.out.println("next: ./petrel status | ./petrel ns create NAME | ./petrel zone kill|stop|start ZONE | ./petrel down");
+        System.out.println("next: ./petrel status | ./petrel ns create NAME | ./petrel zone kill|stop|start ZONE | ./petrel gw kill|stop|start g1 | ./petrel down");
         if (foreground) {
             LogFollower.follow(layout);
         }

@@ -9,11 +9,12 @@ import static java.util.Objects.requireNonNull;
 /**
  * Where a zone serves the OpenWhisk API and how: its own address, an optional address shared with
  * the other zones of a one-machine region (SO_REUSEPORT), the admin key's file (no file: no admin
- * API), whether to seed OpenWhisk's well-known development keys (never by default), and how long
- * activation records are kept.
+ * API), whether to seed OpenWhisk's well-known development keys (never by default), how long
+ * activation records are kept, and how long a stopping zone reports not ready before it stops serving
+ * ({@code drain}, so that load balancers take it out first).
  */
 public record ApiSettings(String host, int port, Optional<HostPort> shared, Optional<Path> adminKeyFile, boolean seedDevelopmentKeys,
-                          Duration activationRetention) {
+                          Duration activationRetention, Duration drain) {
     public static final int DEFAULT_PORT = 3233;
 
     public ApiSettings {
@@ -23,6 +24,7 @@ public record ApiSettings(String host, int port, Optional<HostPort> shared, Opti
             throw new IllegalArgumentException("activation.retention.seconds must be at least 1");
         }
         requireNonNull(shared, "shared");
+        requireNonNull(drain, "drain");
         requireNonNull(adminKeyFile, "adminKeyFile");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("api port " + port + " is out of range");

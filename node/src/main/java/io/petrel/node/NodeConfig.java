@@ -47,7 +47,8 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
      * {@code write.timeout.ms}, {@code snapshot.every.entries}, {@code log.segment.bytes},
      * {@code disk.reserve.bytes}, {@code verify.on.open}; for the API {@code api} ({@code host:port}, default the
      * http host and port 3233), {@code api.shared} ({@code host:port} bound with SO_REUSEPORT),
-     * {@code admin.key.file} and {@code seed.development.keys} ({@code false} unless set).
+     * {@code admin.key.file}, {@code seed.development.keys} ({@code false} unless set) and {@code drain.ms}
+     * (how long a stopping zone reports not ready before it stops serving, default 2000).
      */
     public static Properties readFile(Path file) throws IOException {
         Properties p = new Properties();
@@ -85,7 +86,8 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
                 shared.isEmpty() ? Optional.empty() : Optional.of(ApiSettings.HostPort.parse("api.shared", shared)),
                 adminKeyFile.isEmpty() ? Optional.empty() : Optional.of(Path.of(adminKeyFile)),
                 Boolean.parseBoolean(p.getProperty("seed.development.keys", "false").trim()),
-                Duration.ofSeconds(longOr(p, "activation.retention.seconds", 24 * 3600)));
+                Duration.ofSeconds(longOr(p, "activation.retention.seconds", 24 * 3600)),
+                Duration.ofMillis(longOr(p, "drain.ms", 2000)));
         return new NodeConfig(region, zone, peers, Path.of(required(p, "data")), httpHost,
                 Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings);
     }

@@ -135,19 +135,30 @@ public final class ZoneNode implements AutoCloseable {
         return http.port();
     }
 
-    /** Stops in order: leave the rotation, stop serving, then stop the store voter. */
+    /**
+     * Stops in order, so that a planned stop fails no request: report not ready and keep serving for
+     * {@code drain.ms} while load balancers take the zone out; stop taking connections and finish the
+     * requests in hand; hand the store's leadership to another zone if this one leads; then stop the
+     * store voter.
+     */
     @Override
     public void close() {
-        LOG.info("zone {}: stopping", config.zone());
+        LOG.info("zone {}: stopping: reporting not ready for {} ms before the API stops", config.zone(), config.api().drain().toMillis());
         http.drain();
         if (seeder != null) {
             seeder.interrupt();
+        }
+        try {
+            Thread.sleep(config.api().drain().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         try {
             apiServer.close();
         } catch (Exception e) {
             LOG.warn("zone {}: API server did not stop cleanly: {}", config.zone(), e.toString());
         }
+        replica.handOverLeadership(java.time.Duration.ofSeconds(3));
         api.close();
         try {
             http.close();

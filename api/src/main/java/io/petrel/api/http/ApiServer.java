@@ -74,7 +74,8 @@ public final class ApiServer implements AutoCloseable {
             server.addConnector(c);
             connectors.add(c);
         }
-        server.setHandler(new Dispatch());
+        // Graceful: on stop, connectors close first and the requests in hand finish (within the stop timeout).
+        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new Dispatch()));
         server.setStopTimeout(5_000);
     }
 

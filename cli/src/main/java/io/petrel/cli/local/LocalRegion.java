@@ -45,13 +45,31 @@ public final class LocalRegion {
         return new ZoneProcess(layout.zone(zone), launcher);
     }
 
-    /** Writes the layout and each zone's node configuration, then starts every zone not running. */
+    /** A gateway instance's process ({@code gateway.log}, {@code gateway.pid} in its folder). */
+    public LocalProcess gateway(String name) {
+        return new LocalProcess(layout.gateway(name).dataDir(), "gateway");
+    }
+
+    /** Writes the layout and each zone's and gateway's configuration, then starts every one not running. */
     public void startAll() throws IOException {
         layout.save();
         ensureAdminKey();
         for (ZoneSpec z : layout.zones()) {
             start(z.zone());
         }
+        for (GatewaySpec g : layout.gateways()) {
+            startGateway(g.name());
+        }
+    }
+
+    public ProcessHandle startGateway(String name) throws IOException {
+        GatewaySpec g = layout.gateway(name);
+        Files.createDirectories(g.dataDir());
+        Path config = g.dataDir().resolve("gateway.properties");
+        try (Writer w = Files.newBufferedWriter(config)) {
+            layout.gatewayProperties(g).store(w, "petrel gateway configuration for " + g.name() + " (written by petrel up)");
+        }
+        return gateway(name).start(launcher.gatewayCommand(config, g));
     }
 
     /**
@@ -82,9 +100,52 @@ public final class LocalRegion {
         return process(zone).start(config);
     }
 
-    /** Waits until every zone reports ready, or throws naming the zones that are not (and their log). */
+    /**
+     * Waits until every zone reports ready and every gateway instance routes to all of them, or throws
+     * naming what is not ready (and its log).
+     */
     public void awaitReady(Duration timeout) throws IOException, InterruptedException {
-        awaitReady(layout.zones().stream().map(ZoneSpec::zone).toList(), timeout);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> zones = layout.zones().stream().map(ZoneSpec::zone).toList();
+        awaitReady(zones, timeout);
+        awaitGateways(zones, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+
+    /** Waits until every gateway instance is up and sees each of {@code zones} as routable. */
+    public void awaitGateways(List<String> zones, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (GatewaySpec g : layout.gateways()) {
+            while (true) {
+                LocalProcess p = gateway(g.name());
+                if (p.running().isEmpty()) {
+                    throw new IOException("gateway " + g.name() + " exited while starting; see " + p.logFile() + ":\n" + tail(p.logFile(), 15));
+                }
+                if (routableZones(g).containsAll(zones)) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IOException("gateway " + g.name() + " does not route to zones " + zones + " after " + timeout.toSeconds()
+                            + " s; see " + p.logFile());
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** The zones a gateway instance routes new requests to now (empty if it does not answer). */
+    public List<String> routableZones(GatewaySpec g) {
+        List<String> out = new ArrayList<>();
+        gatewayStatus(g).ifPresent(s -> s.path("zones").forEach(z -> {
+            if (z.path("routable").asBoolean()) {
+                out.add(z.path("zone").asText());
+            }
+        }));
+        return out;
+    }
+
+    /** The gateway instance's own {@code /gateway/v1/status}, or empty if it does not answer. */
+    public Optional<JsonNode> gatewayStatus(GatewaySpec g) {
+        return getJson(g.statusUrl(), Duration.ofSeconds(2));
     }
 
     public void awaitReady(List<String> zones, Duration timeout) throws IOException, InterruptedException {
@@ -172,7 +233,27 @@ public final class LocalRegion {
         return rows;
     }
 
-    /** Stops every zone with SIGTERM (SIGKILL after the grace time); returns how many were running. */
+    /** One row per gateway instance: what {@code petrel status --json} prints under {@code gateways}. */
+    public List<Map<String, Object>> gatewayRows() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (GatewaySpec g : layout.gateways()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            Optional<ProcessHandle> proc = gateway(g.name()).running();
+            Optional<JsonNode> s = proc.isPresent() ? gatewayStatus(g) : Optional.empty();
+            row.put("gateway", g.name());
+            row.put("up", s.isPresent());
+            row.put("pid", proc.map(ProcessHandle::pid).orElse(null));
+            row.put("routableZones", s.isPresent() ? routableZones(g) : List.of());
+            row.put("apiUrl", g.apiUrl());
+            row.put("sharedApi", "http://" + layout.sharedApi());
+            row.put("dns", g.host() + ":" + g.dnsPort());
+            row.put("statusUrl", g.statusUrl());
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    /** Stops every zone and gateway with SIGTERM (SIGKILL after the grace time); returns how many zones were running. */
     public int stopAll(Duration grace) {
         List<Thread> stops = new ArrayList<>();
         int[] stopped = {0};
@@ -184,6 +265,9 @@ public final class LocalRegion {
                     }
                 }
             }));
+        }
+        for (GatewaySpec g : layout.gateways()) {
+            stops.add(Thread.ofPlatform().start(() -> gateway(g.name()).stop(grace)));
         }
         for (Thread t : stops) {
             try {
@@ -197,6 +281,7 @@ public final class LocalRegion {
 
     public void killAll() {
         layout.zones().forEach(z -> process(z.zone()).kill());
+        layout.gateways().forEach(g -> gateway(g.name()).kill());
     }
 
     /** The node's own last word on why it did not start, else the end of its log. */

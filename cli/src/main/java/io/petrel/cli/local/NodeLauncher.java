@@ -31,15 +31,30 @@ public record NodeLauncher(String java, String classPath, List<String> jvmFlags,
     }
 
     List<String> nodeCommand(Path configFile, ZoneSpec zone) {
+        return command(jvmFlags, cdsArchive, "-Dpetrel.zone=" + zone.zone(), "node", configFile);
+    }
+
+    /**
+     * A gateway instance: a smaller heap than a zone (it holds no state, and buffers at most
+     * {@code replayable.body.bytes} per request) and its own class-data archive.
+     */
+    List<String> gatewayCommand(Path configFile, GatewaySpec gateway) {
+        List<String> flags = new ArrayList<>(jvmFlags);
+        flags.replaceAll(f -> f.startsWith("-Xmx") ? "-Xmx256m" : f.startsWith("-Xms") ? "-Xms32m" : f);
+        Path archive = cdsArchive == null ? null : cdsArchive.resolveSibling("petrel-gateway.jsa");
+        return command(flags, archive, "-Dpetrel.gateway=" + gateway.name(), "gateway", configFile);
+    }
+
+    private List<String> command(List<String> flags, Path archive, String marker, String subcommand, Path configFile) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
-        cmd.addAll(jvmFlags);
-        if (cdsArchive != null) {
+        cmd.addAll(flags);
+        if (archive != null) {
             cmd.add("-XX:+AutoCreateSharedArchive");
-            cmd.add("-XX:SharedArchiveFile=" + cdsArchive);
+            cmd.add("-XX:SharedArchiveFile=" + archive);
         }
         cmd.add("-Xlog:cds*=off");
-        cmd.add("-Dpetrel.zone=" + zone.zone());
+        cmd.add(marker);
         cmd.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
         cmd.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS");
         cmd.add("-Dorg.slf4j.simpleLogger.log.org.apache.ratis=warn");
@@ -47,7 +62,7 @@ public record NodeLauncher(String java, String classPath, List<String> jvmFlags,
         cmd.add("-cp");
         cmd.add(classPath);
         cmd.add("io.petrel.cli.PetrelMain");
-        cmd.add("node");
+        cmd.add(subcommand);
         cmd.add("--config");
         cmd.add(configFile.toString());
         return cmd;

@@ -18,16 +18,22 @@ import static java.util.Objects.requireNonNull;
  * 127.0.2.1 ... by default), all with the same ports, and each with its own folder under the region's
  * data folder. Written to {@code region.json} so that later commands find it.
  *
- * <p>Besides its own address, every zone's API also listens on {@code sharedApi}
- * ({@code <prefix>.0.1:3233}, so 127.0.0.1:3233 by default, the port OpenWhisk standalone uses) with
- * SO_REUSEPORT: the kernel spreads connections over the zones that are up, and a killed zone's
- * socket simply leaves the group. The gateway replaces this entry point later.
+ * <p>In front of the zones stand the region's gateway instances ({@code g1}, {@code g2} on
+ * {@code <prefix>.0.11}, {@code <prefix>.0.12}), separate processes that share nothing with a zone. Every
+ * instance also listens on {@code sharedApi} ({@code <prefix>.0.1:3233}, so 127.0.0.1:3233 by default,
+ * the port OpenWhisk standalone uses) and serves DNS on {@code sharedDns} ({@code <prefix>.0.1:8053}),
+ * both with SO_REUSEPORT: the kernel spreads connections over the instances that are up, and a killed
+ * instance's sockets simply leave the group.
  */
-public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Map<String, String> tuning, String sharedApi) {
+public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Map<String, String> tuning, String sharedApi,
+                           List<GatewaySpec> gateways, String domain, String sharedDns) {
 
     public static final int RAFT_PORT = 7100;
     public static final int HTTP_PORT = 7180;
     public static final int API_PORT = 3233;
+    public static final int GATEWAY_ADMIN_PORT = 7190;
+    public static final int DNS_PORT = 8053;
+    public static final String DOMAIN = "petrel.internal";
     public static final String ADMIN_KEY_FILE = "admin.key";
     static final String FILE = "region.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -37,10 +43,17 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
         requireNonNull(dataDir, "dataDir");
         zones = List.copyOf(zones);
         tuning = Map.copyOf(tuning);
+        gateways = gateways == null ? List.of() : List.copyOf(gateways);
+        domain = domain == null ? DOMAIN : domain;
     }
 
-    /** Zones named a, b, c ... on {@code <ipPrefix>.1.1}, {@code <ipPrefix>.2.1} ... */
+    /** Zones named a, b, c ... on {@code <ipPrefix>.1.1}, {@code <ipPrefix>.2.1} ..., and two gateway instances. */
     public static RegionLayout of(String region, Path dataDir, int zoneCount, String ipPrefix, int raftPort, int httpPort,
+                                  int apiPort, Map<String, String> tuning) {
+        return of(region, dataDir, zoneCount, 2, ipPrefix, raftPort, httpPort, apiPort, tuning);
+    }
+
+    public static RegionLayout of(String region, Path dataDir, int zoneCount, int gatewayCount, String ipPrefix, int raftPort, int httpPort,
                                   int apiPort, Map<String, String> tuning) {
         if (zoneCount < 1 || zoneCount > 9) {
             throw new IllegalArgumentException("a local region has 1 to 9 zones, not " + zoneCount);
@@ -50,7 +63,32 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
             String zone = String.valueOf((char) ('a' + i));
             zones.add(new ZoneSpec(zone, ipPrefix + "." + (i + 1) + ".1", raftPort, httpPort, apiPort, dataDir.resolve("zone-" + zone)));
         }
-        return new RegionLayout(region, dataDir.toAbsolutePath(), zones, tuning, ipPrefix + ".0.1:" + apiPort);
+        if (gatewayCount < 0 || gatewayCount > 9) {
+            throw new IllegalArgumentException("a local region has 0 to 9 gateway instances, not " + gatewayCount);
+        }
+        List<GatewaySpec> gateways = new ArrayList<>();
+        for (int i = 1; i <= gatewayCount; i++) {
+            gateways.add(new GatewaySpec("g" + i, ipPrefix + ".0." + (10 + i), apiPort, GATEWAY_ADMIN_PORT, DNS_PORT,
+                    dataDir.toAbsolutePath().resolve("gateway-g" + i)));
+        }
+        return new RegionLayout(region, dataDir.toAbsolutePath(), zones, tuning, ipPrefix + ".0.1:" + apiPort, gateways, DOMAIN,
+                ipPrefix + ".0.1:" + DNS_PORT);
+    }
+
+    public GatewaySpec gateway(String name) {
+        return gateways.stream().filter(g -> g.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no gateway '" + name + "' in this region; gateways are "
+                        + gateways.stream().map(GatewaySpec::name).toList()));
+    }
+
+    /** The DNS name that answers with the healthy zones' API addresses. */
+    public String apiName() {
+        return "api." + region + "." + domain;
+    }
+
+    /** The DNS name that answers with the live gateway instances. */
+    public String gatewayName() {
+        return "gw." + region + "." + domain;
     }
 
     public ZoneSpec zone(String name) {
@@ -68,13 +106,34 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
         p.setProperty("data", z.dataDir().toString());
         p.setProperty("http", z.host() + ":" + z.httpPort());
         p.setProperty("api", z.host() + ":" + z.apiPort());
-        if (sharedApi != null && !sharedApi.isEmpty()) {
-            p.setProperty("api.shared", sharedApi);
-        }
         p.setProperty("admin.key.file", adminKeyFile().toString());
         // A local region is for development: OpenWhisk's well-known guest key makes tutorials work.
         p.setProperty("seed.development.keys", "true");
-        p.putAll(tuning);
+        tuning.forEach((k, v) -> {
+            if (!k.startsWith("gateway.")) {
+                p.setProperty(k, v);
+            }
+        });
+        return p;
+    }
+
+    /** The configuration of one gateway instance, as the file {@code petrel gateway --config} reads. */
+    public Properties gatewayProperties(GatewaySpec g) {
+        Properties p = new Properties();
+        p.setProperty("region", region);
+        p.setProperty("domain", domain);
+        p.setProperty("name", g.name());
+        p.setProperty("listen", sharedApi + "," + g.host() + ":" + g.apiPort());
+        p.setProperty("admin", g.host() + ":" + g.adminPort());
+        p.setProperty("dns", sharedDns + "," + g.host() + ":" + g.dnsPort());
+        p.setProperty("zones", String.join(",", zones.stream().map(z -> z.zone() + "=" + z.host() + ":" + z.apiPort()).toList()));
+        p.setProperty("zones.health", String.join(",", zones.stream().map(z -> z.zone() + "=" + z.host() + ":" + z.httpPort()).toList()));
+        p.setProperty("gateways", String.join(",", gateways.stream().map(s -> s.name() + "=" + s.host() + ":" + s.adminPort()).toList()));
+        tuning.forEach((k, v) -> {
+            if (k.startsWith("gateway.")) {
+                p.setProperty(k.substring("gateway.".length()), v);
+            }
+        });
         return p;
     }
 

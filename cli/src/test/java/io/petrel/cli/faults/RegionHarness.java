@@ -1,6 +1,7 @@
 package io.petrel.cli.faults;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.petrel.cli.local.LocalProcess;
 import io.petrel.cli.local.LocalRegion;
 import io.petrel.cli.local.NodeLauncher;
 import io.petrel.cli.local.RegionLayout;
@@ -36,13 +37,24 @@ final class RegionHarness implements AutoCloseable {
         this.ownsDir = ownsDir;
     }
 
+    /** A region of three zones and no gateway: for tests of the zones themselves. */
     static RegionHarness start(Map<String, String> tuning) throws Exception {
-        return start(Files.createTempDirectory("petrel-region-"), true, tuning);
+        return start(Files.createTempDirectory("petrel-region-"), true, tuning, 0);
     }
 
     static RegionHarness start(Path dir, boolean ownsDir, Map<String, String> tuning) throws Exception {
+        return start(dir, ownsDir, tuning, 0);
+    }
+
+    /** A region of three zones with {@code gateways} gateway instances in front, as {@code petrel up} starts it. */
+    static RegionHarness startWithGateways(Map<String, String> tuning, int gateways) throws Exception {
+        return start(Files.createTempDirectory("petrel-region-"), true, tuning, gateways);
+    }
+
+    private static RegionHarness start(Path dir, boolean ownsDir, Map<String, String> tuning, int gateways) throws Exception {
         String prefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
-        RegionLayout layout = RegionLayout.of("faults", dir, 3, prefix, RegionLayout.RAFT_PORT, RegionLayout.HTTP_PORT, RegionLayout.API_PORT, tuning);
+        RegionLayout layout = RegionLayout.of("faults", dir, 3, gateways, prefix, RegionLayout.RAFT_PORT, RegionLayout.HTTP_PORT,
+                RegionLayout.API_PORT, tuning);
         // One class-data archive for every test region: the first start writes it, later ones start faster.
         Path cds = Path.of(System.getProperty("java.io.tmpdir"), "petrel-test-node-" + Runtime.version().feature() + ".jsa");
         LocalRegion region = new LocalRegion(layout, NodeLauncher.current(cds));
@@ -71,6 +83,15 @@ final class RegionHarness implements AutoCloseable {
 
     ZoneProcess zone(String zone) {
         return region.process(zone);
+    }
+
+    LocalProcess gateway(String name) {
+        return region.gateway(name);
+    }
+
+    /** The address every gateway instance shares, as a base URL. */
+    String sharedApi() {
+        return "http://" + region.layout().sharedApi();
     }
 
     ZoneSpec spec(String zone) {
@@ -126,6 +147,20 @@ final class RegionHarness implements AutoCloseable {
         throw new AssertionError("zones did not converge on one applied index within " + timeout + ": " + last);
     }
 
+    /** Copies every zone's and gateway's log to {@code target/region-logs/}, so a failed run can be read afterwards. */
+    private void keepLogs() {
+        Path to = Path.of("target", "region-logs", dir.getFileName().toString());
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path log : walk.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                Path target = to.resolve(dir.relativize(log).toString().replace('/', '-'));
+                Files.createDirectories(to);
+                Files.copy(log, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            System.err.println("could not keep the region's logs: " + e);
+        }
+    }
+
     String log(String zone) throws IOException {
         Path log = zone(zone).logFile();
         return Files.exists(log) ? Files.readString(log) : "";
@@ -134,6 +169,7 @@ final class RegionHarness implements AutoCloseable {
     @Override
     public void close() throws IOException {
         region.killAll();
+        keepLogs();
         if (ownsDir) {
             try (Stream<Path> walk = Files.walk(dir)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {

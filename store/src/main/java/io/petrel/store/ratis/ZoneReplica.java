@@ -224,6 +224,30 @@ public final class ZoneReplica implements AutoCloseable {
         }
     }
 
+    /**
+     * On a planned stop: if this zone leads, hands the leadership to the follower that is furthest
+     * along, so the other zones' writes do not wait out an election timeout. Returns whether it did.
+     */
+    public boolean handOverLeadership(Duration timeout) {
+        ReplicaStatus s = status();
+        if (!"LEADER".equals(s.role()) || s.followers().isEmpty()) {
+            return false;
+        }
+        ReplicaStatus.FollowerStatus next = s.followers().stream()
+                .max(java.util.Comparator.comparingLong(ReplicaStatus.FollowerStatus::matchIndex)).orElseThrow();
+        try {
+            var reply = server.transferLeadership(new org.apache.ratis.protocol.TransferLeadershipRequest(
+                    org.apache.ratis.protocol.ClientId.randomId(), server.getId(), group.getGroupId(), 0,
+                    RaftPeerId.valueOf(next.zone()), timeout.toMillis()));
+            LOG.info("zone {}: handed leadership of term {} to zone {} before stopping ({})", config.zone(), s.term(), next.zone(),
+                    reply.isSuccess() ? "done" : "refused: " + reply.getException());
+            return reply.isSuccess();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("zone {}: could not hand over leadership before stopping: {}", config.zone(), e.toString());
+            return false;
+        }
+    }
+
     @Override
     public void close() {
         ticker.shutdownNow();
