@@ -50,7 +50,8 @@ fi
 # Stopping: used for leftovers of an earlier run and for this run's own processes.
 
 is_bench_haproxy() { # pid: whether it is an HAProxy this script started (its config is in one of our folders)
-  [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "-f /tmp/petrel-gateway-bench\.[A-Za-z0-9]*/haproxy.cfg"
+  # The braces take the error of a process that is gone between the test and the read.
+  [ -r "/proc/$1/cmdline" ] && { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -q -- "-f /tmp/petrel-gateway-bench\.[A-Za-z0-9]*/haproxy.cfg"
 }
 
 stop_haproxy() { # pid file: SIGTERM (HAProxy's hard stop), SIGKILL if it is still there after a while

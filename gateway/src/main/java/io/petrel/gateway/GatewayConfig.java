@@ -131,7 +131,7 @@ public record GatewayConfig(String region, String domain, String name, List<Host
         Health h = new Health(ms(p, "health.interval.ms", 250), ms(p, "health.timeout.ms", 1000), integer(p, "health.fall", 2),
                 integer(p, "health.rise", 2), integer(p, "eject.after.failures", 3), ms(p, "eject.ms", 5000));
         Proxy x = new Proxy(ms(p, "connect.timeout.ms", 1000), ms(p, "attempt.timeout.ms", 10_000), ms(p, "invoke.timeout.ms", 330_000),
-                ms(p, "retry.budget.ms", 15_000), integer(p, "max.attempts", 12), number(p, "replayable.body.bytes", 1 << 20),
+                ms(p, "retry.budget.ms", 15_000), integer(p, "max.attempts", 30), number(p, "replayable.body.bytes", 1 << 20),
                 integer(p, "spill.in.flight", 32), integer(p, "max.connections", 2048), integer(p, "max.request.header.bytes", 16 * 1024),
                 ms(p, "client.idle.timeout.ms", 30_000), ms(p, "drain.ms", 10_000));
         return new GatewayConfig(region, p.getProperty("domain", "petrel.internal").trim(), name, addresses(p, "listen", required(p, "listen")),

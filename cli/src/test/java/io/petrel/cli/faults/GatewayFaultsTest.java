@@ -73,16 +73,22 @@ class GatewayFaultsTest {
     @Order(1)
     void aZoneKilledUnderLoadFailsNoReadOrWrite() throws Exception {
         String victim = region.leader();
-        loadThroughAFault("SIGKILL", victim, () -> region.zone(victim).kill());
-        restart(victim);
+        try {
+            loadThroughAFault("SIGKILL", victim, () -> region.zone(victim).kill());
+        } finally {
+            restart(victim);
+        }
     }
 
     @Test
     @Order(2)
     void aZoneStoppedUnderLoadFailsNoRequest() throws Exception {
         String victim = region.leader();
-        loadThroughAFault("SIGTERM", victim, () -> region.zone(victim).stop(Duration.ofSeconds(30)));
-        restart(victim);
+        try {
+            loadThroughAFault("SIGTERM", victim, () -> region.zone(victim).stop(Duration.ofSeconds(30)));
+        } finally {
+            restart(victim);
+        }
     }
 
     private void loadThroughAFault(String signal, String victim, Runnable fault) throws Exception {
@@ -111,10 +117,15 @@ class GatewayFaultsTest {
         assertThat(apiAddresses()).contains(address).hasSize(3);
         long killed = System.nanoTime();
         region.zone(victim).kill();
-        double gone = awaitDns(a -> !a.contains(address), Duration.ofSeconds(20), killed);
-        assertThat(apiAddresses()).hasSize(2);
-        long started = System.nanoTime();
-        region.region().start(victim);
+        double gone;
+        long started;
+        try {
+            gone = awaitDns(a -> !a.contains(address), Duration.ofSeconds(20), killed);
+            assertThat(apiAddresses()).hasSize(2);
+        } finally {
+            started = System.nanoTime();
+            region.region().start(victim);
+        }
         region.region().awaitReady(List.of(victim), Duration.ofSeconds(90));
         double ready = (System.nanoTime() - started) / 1e9;
         double back = awaitDns(a -> a.contains(address), Duration.ofSeconds(60), started);
@@ -170,9 +181,12 @@ class GatewayFaultsTest {
         GatewayLoad load = GatewayLoad.start(region.sharedApi(), AUTH, clients, 0, 20);
         Thread.sleep(4_000);
         long killed = System.nanoTime();
-        assertThat(region.gateway("g1").kill()).isTrue();
-        Thread.sleep(8_000);
-        load.close();
+        try {
+            assertThat(region.gateway("g1").kill()).isTrue();
+            Thread.sleep(8_000);
+        } finally {
+            load.close();
+        }
         List<GatewayLoad.Failure> failures = load.failures();
         Map<Integer, Integer> perClient = new HashMap<>();
         double lastFailure = 0;
@@ -189,6 +203,7 @@ class GatewayFaultsTest {
         assertThat(after.headers().firstValue("X-Petrel-Gateway")).hasValue("g2");
         region.region().startGateway("g1");
         region.region().awaitGateways(region.zones(), Duration.ofSeconds(60));
+        assertThat(apiAddresses()).hasSize(3);
     }
 
     @Test
@@ -229,7 +244,8 @@ class GatewayFaultsTest {
             assertThat(apiAddresses()).hasSize(3);
 
             // HTTP: a request that is not HTTP, a header block larger than allowed, a body shorter than announced, slow clients.
-            assertThat(rawHttp(api, "HELLO THERE\r\n\r\n")).startsWith("HTTP/1.1 400");
+            assertThat(rawHttp(api, "HELLO THERE\r\n\r\n")).matches("(?s)HTTP/1.1 (400|505) .*");
+            assertThat(rawHttp(api, "\u0000\u0001\u00ff GET / HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 400");
             String huge = "GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(64 * 1024) + "\r\n\r\n";
             assertThat(rawHttp(api, huge)).startsWith("HTTP/1.1 431");
             rawHttp(api, "PUT /api/v1/namespaces/_/actions/short HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"exec\":");
