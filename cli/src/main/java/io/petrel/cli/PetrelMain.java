@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Petrel: a highly available functions platform that speaks the OpenWhisk API.",
         subcommands = {UpCommand.class, DownCommand.class, StatusCommand.class, ZoneCommand.class, GatewayInstanceCommand.class,
                 NodeCommand.class, GatewayCommand.class,
-                NamespaceCommand.class, KeyCommand.class, LimitsCommand.class, PolicyCommand.class,
+                NamespaceCommand.class, KeyCommand.class, LimitsCommand.class, PolicyCommand.class, LoadCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PetrelMain {
 

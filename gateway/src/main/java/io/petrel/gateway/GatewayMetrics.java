@@ -18,6 +18,8 @@ final class GatewayMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final String gateway;
     private final Timer latency;
+    /** Counters by zone, kind and status class, built once: the meter registry's own lookup is costly on the request path. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Counter> requests = new java.util.concurrent.ConcurrentHashMap<>();
 
     GatewayMetrics(String gateway) {
         this.gateway = requireNonNull(gateway, "gateway");
@@ -36,8 +38,9 @@ final class GatewayMetrics {
     }
 
     void request(String zone, RequestKind kind, int status, long nanos) {
-        Counter.builder("petrel_gateway_requests").tags("gateway", gateway, "zone", zone, "kind", kind.name().toLowerCase(),
-                "status", (status / 100) + "xx").register(registry).increment();
+        String statusClass = (status / 100) + "xx";
+        requests.computeIfAbsent(zone + '/' + kind + '/' + statusClass, k -> Counter.builder("petrel_gateway_requests")
+                .tags("gateway", gateway, "zone", zone, "kind", kind.name().toLowerCase(), "status", statusClass).register(registry)).increment();
         latency.record(nanos, TimeUnit.NANOSECONDS);
     }
 

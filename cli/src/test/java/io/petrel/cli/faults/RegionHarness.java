@@ -151,7 +151,7 @@ final class RegionHarness implements AutoCloseable {
     private void keepLogs() {
         Path to = Path.of("target", "region-logs", dir.getFileName().toString());
         try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path log : walk.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+            for (Path log : walk.filter(p -> p.getFileName().toString().equals("node.log") || p.getFileName().toString().equals("gateway.log")).toList()) {
                 Path target = to.resolve(dir.relativize(log).toString().replace('/', '-'));
                 Files.createDirectories(to);
                 Files.copy(log, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);

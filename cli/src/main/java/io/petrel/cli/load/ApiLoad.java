@@ -1,4 +1,4 @@
-package io.petrel.cli.faults;
+package io.petrel.cli.load;
 
 import java.io.IOException;
 import java.net.URI;
@@ -21,14 +21,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Steady load through the gateways as users send it: readers GET actions that exist, writers PUT new
+ * Steady load on a region's API as users send it: readers GET actions that exist, writers PUT new
  * actions (each remembered once acknowledged). Every client is its own HTTP client, so it holds at
  * most one keep-alive connection: a failure can be pinned to the connection it happened on. Nothing
- * is retried here: every failure the user would see is counted.
+ * is retried here: every failure a user would see is counted. Used by {@code petrel load} and by
+ * the fault tests.
  */
-final class GatewayLoad implements AutoCloseable {
+public final class ApiLoad implements AutoCloseable {
     /** A failed request: when, what, and what the user saw. */
-    record Failure(long atNanos, int client, String what) {
+    public record Failure(long atNanos, int client, String what) {
     }
 
     private final String base;
@@ -44,16 +45,16 @@ final class GatewayLoad implements AutoCloseable {
     private final AtomicLong writes = new AtomicLong();
     private final Map<String, AtomicLong> servedBy = new ConcurrentHashMap<>();
 
-    private GatewayLoad(String base, String auth, List<String> readable) {
+    private ApiLoad(String base, String auth, List<String> readable) {
         this.base = requireNonNull(base, "base");
         this.authHeader = "Basic " + Base64.getEncoder().encodeToString(auth.getBytes(StandardCharsets.UTF_8));
         this.readable = List.copyOf(readable);
     }
 
     /** Creates {@code seed} actions to read, then starts {@code readers} and {@code writers} clients against {@code base}. */
-    static GatewayLoad start(String base, String auth, int readers, int writers, int seed) throws Exception {
+    public static ApiLoad start(String base, String auth, int readers, int writers, int seed) throws Exception {
         List<String> names = new ArrayList<>();
-        GatewayLoad probe = new GatewayLoad(base, auth, List.of());
+        ApiLoad probe = new ApiLoad(base, auth, List.of());
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         for (int i = 0; i < seed; i++) {
             String name = "seed-" + probe.run + "-" + i;
@@ -63,7 +64,7 @@ final class GatewayLoad implements AutoCloseable {
             }
             names.add(name);
         }
-        GatewayLoad load = new GatewayLoad(base, auth, names);
+        ApiLoad load = new ApiLoad(base, auth, names);
         for (int c = 0; c < readers + writers; c++) {
             boolean writer = c >= readers;
             int client = c;
@@ -121,30 +122,53 @@ final class GatewayLoad implements AutoCloseable {
     }
 
     /** An action this load created before it started, to read. */
-    String seeded(int i) {
+    public String seeded(int i) {
         return readable.get(i % readable.size());
     }
 
-    List<Failure> failures() {
+    public List<Failure> failures() {
         return List.copyOf(failures);
     }
 
-    Set<String> acknowledged() {
+    public Set<String> acknowledged() {
         return Set.copyOf(acknowledged);
     }
 
-    long reads() {
+    /** Requests that failed so far. */
+    public int failureCount() {
+        return failures.size();
+    }
+
+    public long reads() {
         return reads.get();
     }
 
-    long writes() {
+    public long writes() {
         return writes.get();
     }
 
-    Map<String, Long> servedBy() {
+    public Map<String, Long> servedBy() {
         Map<String, Long> out = new java.util.TreeMap<>();
         servedBy.forEach((z, n) -> out.put(z, n.get()));
         return out;
+    }
+
+    /** The acknowledged writes that cannot be read back now (none, if nothing acknowledged was lost). */
+    public List<String> unreadable() throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        List<String> missing = new ArrayList<>();
+        for (String name : acknowledged) {
+            try {
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/namespaces/_/actions/" + name))
+                        .timeout(Duration.ofSeconds(30)).header("Authorization", authHeader).GET().build(), HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() != 200) {
+                    missing.add(name + " (" + r.statusCode() + ")");
+                }
+            } catch (IOException e) {
+                missing.add(name + " (" + e + ")");
+            }
+        }
+        return missing;
     }
 
     /** Stops the clients and waits for their last requests. */
