@@ -44,6 +44,7 @@ public final class ApiLoad implements AutoCloseable {
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
     private final Map<String, AtomicLong> servedBy = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> gateways = new ConcurrentHashMap<>();
 
     private ApiLoad(String base, String auth, List<String> readable) {
         this.base = requireNonNull(base, "base");
@@ -99,6 +100,7 @@ public final class ApiLoad implements AutoCloseable {
                     }
                 }
                 r.headers().firstValue("X-Petrel-Zone").ifPresent(z -> servedBy.computeIfAbsent(z, k -> new AtomicLong()).incrementAndGet());
+                r.headers().firstValue("X-Petrel-Gateway").ifPresent(g -> gateways.computeIfAbsent(g, k -> new AtomicLong()).incrementAndGet());
                 if (r.statusCode() != 200) {
                     failures.add(new Failure(System.nanoTime(), client, what + " -> " + r.statusCode() + " " + abbreviate(r.body())));
                 }
@@ -147,9 +149,19 @@ public final class ApiLoad implements AutoCloseable {
         return writes.get();
     }
 
+    /** Answers by the zone that served them ({@code X-Petrel-Zone}). */
     public Map<String, Long> servedBy() {
+        return counts(servedBy);
+    }
+
+    /** Answers by the gateway instance they came through ({@code X-Petrel-Gateway}). */
+    public Map<String, Long> gateways() {
+        return counts(gateways);
+    }
+
+    private static Map<String, Long> counts(Map<String, AtomicLong> counters) {
         Map<String, Long> out = new java.util.TreeMap<>();
-        servedBy.forEach((z, n) -> out.put(z, n.get()));
+        counters.forEach((z, n) -> out.put(z, n.get()));
         return out;
     }
 

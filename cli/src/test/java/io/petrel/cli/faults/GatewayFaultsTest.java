@@ -181,6 +181,8 @@ class GatewayFaultsTest {
         int clients = 6;
         ApiLoad load = ApiLoad.start(region.sharedApi(), AUTH, clients, 0, 20);
         Thread.sleep(4_000);
+        Map<String, Long> before = load.gateways();
+        assertThat(before).as("both instances serve the shared address before the kill").containsKeys("g1", "g2");
         long killed = System.nanoTime();
         try {
             assertThat(region.gateway("g1").kill()).isTrue();
@@ -196,7 +198,8 @@ class GatewayFaultsTest {
             lastFailure = Math.max(lastFailure, (f.atNanos() - killed) / 1e9);
         }
         System.out.printf("MEASURED gateway g1 killed under %d keep-alive clients: %d requests failed (%s), the last %.3f s after the kill; "
-                + "%d reads served in all%n", clients, failures.size(), perClient, lastFailure, load.reads());
+                + "%d reads served in all; by instance before the kill %s, in all %s%n", clients, failures.size(), perClient, lastFailure,
+                load.reads(), before, load.gateways());
         assertThat(perClient.values()).as("each client holds one connection, so it may lose at most one request").allMatch(n -> n == 1);
         assertThat(lastFailure).isLessThan(2);
         HttpResponse<String> after = get(HttpClient.newHttpClient(), region.sharedApi() + "/api/v1/namespaces/_/actions/" + load.seeded(1));
