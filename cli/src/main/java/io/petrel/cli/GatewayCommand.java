@@ -8,7 +8,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code petrel gateway}: runs one gateway instance (global load balancer and DNS) in this process
@@ -41,12 +40,12 @@ final class GatewayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Properties p = config != null ? GatewayConfig.readFile(config) : new Properties();
-        put(p, "name", name);
-        put(p, "region", region);
-        put(p, "zones", zones);
-        put(p, "listen", listen);
-        put(p, "admin", admin);
-        put(p, "dns", dns);
+        Foreground.override(p, "name", name);
+        Foreground.override(p, "region", region);
+        Foreground.override(p, "zones", zones);
+        Foreground.override(p, "listen", listen);
+        Foreground.override(p, "admin", admin);
+        Foreground.override(p, "dns", dns);
         GatewayConfig cfg = GatewayConfig.fromProperties(p);
         Gateway gateway;
         try {
@@ -56,19 +55,6 @@ final class GatewayCommand implements Callable<Integer> {
             System.err.println("petrel gateway: " + cfg.name() + " refuses to start: " + NodeCommand.rootMessage(e));
             return 2;
         }
-        NodeCommand.RUNNING.set(true);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            gateway.close();
-            stopped.countDown();
-        }, "petrel-shutdown"));
-        stopped.await();
-        return 0;
-    }
-
-    private static void put(Properties p, String key, String value) {
-        if (value != null) {
-            p.setProperty(key, value);
-        }
+        return Foreground.runUntilStopped(gateway);
     }
 }

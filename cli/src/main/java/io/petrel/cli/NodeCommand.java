@@ -8,8 +8,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code petrel node}: runs one zone in this process until SIGTERM. The same command runs a zone of a
@@ -18,9 +16,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Run one zone (its store voter and HTTP server) in this process until SIGTERM.")
 final class NodeCommand implements Callable<Integer> {
-    /** Set while a node runs, so that main() does not exit the JVM under it. */
-    static final AtomicBoolean RUNNING = new AtomicBoolean();
-
     @Option(names = "--config", paramLabel = "FILE", description = "node configuration file (Java properties)")
     Path config;
 
@@ -42,11 +37,11 @@ final class NodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Properties p = config != null ? NodeConfig.readFile(config) : new Properties();
-        put(p, "region", region);
-        put(p, "zone", zone);
-        put(p, "peers", peers);
-        put(p, "data", data);
-        put(p, "http", http);
+        Foreground.override(p, "region", region);
+        Foreground.override(p, "zone", zone);
+        Foreground.override(p, "peers", peers);
+        Foreground.override(p, "data", data);
+        Foreground.override(p, "http", http);
         NodeConfig cfg = NodeConfig.fromProperties(p);
         ZoneNode node;
         try {
@@ -56,20 +51,7 @@ final class NodeCommand implements Callable<Integer> {
             System.err.println("petrel node: zone " + cfg.zone() + " refuses to start: " + rootMessage(e));
             return 2;
         }
-        RUNNING.set(true);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            stopped.countDown();
-        }, "petrel-shutdown"));
-        stopped.await();
-        return 0;
-    }
-
-    private static void put(Properties p, String key, String value) {
-        if (value != null) {
-            p.setProperty(key, value);
-        }
+        return Foreground.runUntilStopped(node);
     }
 
     static String rootMessage(Throwable t) {

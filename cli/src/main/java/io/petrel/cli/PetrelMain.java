@@ -14,7 +14,7 @@ public final class PetrelMain {
 
     public static void main(String[] args) {
         int code = commandLine().execute(args);
-        if (code != 0 || !NodeCommand.RUNNING.get()) {
+        if (code != 0 || !Foreground.RUNNING.get()) {
             System.exit(code);
         }
     }
