@@ -105,9 +105,6 @@ public final class GatewayBench implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "FILE", description = "also write the Markdown report here")
     Path report;
 
-    /** OpenWhisk's well-known guest key, which every local region seeds. */
-    private static final String DEV_USER = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502";
-    private static final String DEV_PASSWORD = "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final Duration DNS_TIMEOUT = Duration.ofSeconds(1);
     private static final String GET = "GET action";
@@ -211,7 +208,7 @@ public final class GatewayBench implements Callable<Integer> {
                 throw new IllegalArgumentException("the benchmark only drives this machine's loopback addresses, not " + u);
             }
         }
-        String auth = "Basic " + Base64.getEncoder().encodeToString((DEV_USER + ":" + DEV_PASSWORD).getBytes(StandardCharsets.UTF_8));
+        String auth = "Basic " + Base64.getEncoder().encodeToString(io.petrel.api.OpenWhiskApi.GUEST_AUTH.getBytes(StandardCharsets.UTF_8));
         Long gatewayPid = pid(gw.dataDir().resolve("gateway.pid"));
         CpuMeter haproxyCpu = haproxyPid == null ? CpuMeter.NONE : new CpuMeter(List.of(haproxyPid));
         CpuMeter gatewayCpu = gatewayPid == null ? CpuMeter.NONE : new CpuMeter(List.of(gatewayPid));
