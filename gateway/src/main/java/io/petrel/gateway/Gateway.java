@@ -67,10 +67,8 @@ public final class Gateway implements AutoCloseable {
         this.health = new HealthChecker(config, zones, probes);
         ZonePicker picker = new ZonePicker(zones, config.homeZone(), config.proxy().spillInFlight());
 
-        QueuedThreadPool threads = new QueuedThreadPool(512, 8);
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4); // no request holds a thread while it waits on a zone
         threads.setName("gateway-proxy");
-        // A request's handler waits on its zone; on a virtual thread that wait costs no kernel thread switch.
-        threads.setVirtualThreadsExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         this.server = new Server(threads);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
