@@ -90,6 +90,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final TriggersApi triggers;
     private final RulesApi rules;
     private final RequestLog requests;
+    /** The largest body a retried write can carry: OpenWhisk's 48 MB of code, as base64. */
+    private static final long REPLAYED_BODY_SKIPPED = 80L * 1024 * 1024;
     private final PolicyRegistry policies;
     private final Catalog catalog;
     private final ActivationStore activationStore;
@@ -253,6 +255,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
             }
         }
         LOG.info("zone {}: request {} {} was applied before; answering as then", config.zone(), requestId.get(), ex.path());
+        // The retry's body (up to 64 MB of base64 code) is still arriving: take it in, or the answer is lost with the connection.
+        ex.skipBody(REPLAYED_BODY_SKIPPED);
         ex.reply(replay.get().status(), replay.get().body());
     }
 

@@ -72,6 +72,18 @@ class GatewayProxyTest {
     }
 
     @Test
+    void answersWithoutContentAreRelayedToo() throws Exception {
+        HttpResponse<String> head = send("HEAD", "/api/v1/namespaces/_/artifacts/m.bin", null, null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("X-Echo-Method")).hasValue("HEAD");
+        assertThat(head.body()).isEmpty();
+        HttpResponse<String> empty = send("DELETE", "/api/v1/namespaces/_/rules/r", null, null);
+        assertThat(empty.statusCode()).isEqualTo(200);
+        assertThat(empty.headers().firstValue("Content-Length")).hasValue("0");
+        assertThat(empty.body()).isEmpty();
+    }
+
+    @Test
     void aWriteCutOffInAZoneIsRetriedElsewhereWithTheSameRequestId() throws Exception {
         zones.get(0).mode = ScriptedZone.Mode.CUT_AFTER_READING;
         HttpResponse<String> r = send("PUT", "/api/v1/namespaces/_/actions/x", "{\"exec\":{}}", "req-1");

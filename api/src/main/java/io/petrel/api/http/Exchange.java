@@ -236,6 +236,15 @@ public final class Exchange {
         }
     }
 
+    /**
+     * Reads and drops the rest of the request body, up to {@code max} bytes, before an answer that does
+     * not need it: a client still sending a large body would otherwise have its connection reset under
+     * it and lose the answer. Beyond {@code max} the connection is closed after the answer.
+     */
+    public void skipBody(long max) {
+        discardUnreadBody(max);
+    }
+
     /** The body as a stream, for uploads too large to hold. */
     public InputStream bodyStream() {
         return Content.Source.asInputStream(request);
