@@ -256,7 +256,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         }
         LOG.info("zone {}: request {} {} was applied before; answering as then", config.zone(), requestId.get(), ex.path());
         // The retry's body (up to 64 MB of base64 code) is still arriving: take it in, or the answer is lost with the connection.
-        ex.skipBody(REPLAYED_BODY_SKIPPED);
+        ex.discardUnreadBody(REPLAYED_BODY_SKIPPED);
         ex.reply(replay.get().status(), replay.get().body());
     }
 

@@ -163,10 +163,6 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    public GatewayConfig config() {
-        return config;
-    }
-
     /** The port bound for the {@code i}-th listen address (useful when it was 0). */
     public int port(int i) {
         return connectors.get(i).getLocalPort();
@@ -174,10 +170,6 @@ public final class Gateway implements AutoCloseable {
 
     public int adminPort() {
         return adminConnector.getLocalPort();
-    }
-
-    public int dnsPort(int i) {
-        return dnsPorts.get(i);
     }
 
     /**

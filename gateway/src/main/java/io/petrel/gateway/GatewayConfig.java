@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -176,17 +175,13 @@ public record GatewayConfig(String region, String domain, String name, List<Host
     }
 
     private static long number(Properties p, String key, long dflt) {
-        return parse(p, key, dflt, Long::parseLong);
-    }
-
-    private static <T> T parse(Properties p, String key, T dflt, Function<String, T> parser) {
         String v = p.getProperty(key);
         if (v == null || v.isBlank()) {
             return dflt;
         }
         try {
-            return parser.apply(v.trim());
-        } catch (RuntimeException e) {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
             throw new IllegalArgumentException("gateway configuration '" + key + "' must be a number, got '" + v + "'");
         }
     }

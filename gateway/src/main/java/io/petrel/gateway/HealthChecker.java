@@ -129,14 +129,21 @@ final class HealthChecker implements AutoCloseable {
         return false;
     }
 
+    static boolean isTimeout(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TimeoutException || c instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static String describe(Throwable t) {
         if (isRefused(t)) {
             return "connection refused";
         }
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof TimeoutException || c instanceof java.net.SocketTimeoutException) {
-                return "timed out";
-            }
+        if (isTimeout(t)) {
+            return "timed out";
         }
         return t.getClass().getSimpleName() + (t.getMessage() != null ? ": " + t.getMessage() : "");
     }

@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -237,6 +236,8 @@ final class ProxyHandler extends Handler.Abstract.NonBlocking {
         private volatile boolean bodyDone;
         private volatile boolean upstreamDone;
         private volatile int status;
+        /** Whether the answer's content source arrived and is being copied (an answer without content brings none). */
+        private final AtomicBoolean pumping = new AtomicBoolean();
         private final long wait;
 
         Attempt(Exchange exchange, ZoneState zone) {
@@ -329,7 +330,7 @@ final class ProxyHandler extends Handler.Abstract.NonBlocking {
             }
             Throwable cause = result.getFailure();
             boolean refused = HealthChecker.isRefused(cause);
-            boolean timedOut = isTimeout(cause);
+            boolean timedOut = HealthChecker.isTimeout(cause);
             String why = cause instanceof ZoneLostException ? cause.getMessage()
                     : timedOut ? "no answer within " + wait + " ms" : HealthChecker.describe(cause);
             if (!(cause instanceof ZoneLostException)) {
@@ -337,8 +338,6 @@ final class ProxyHandler extends Handler.Abstract.NonBlocking {
             }
             exchange.failed(zone, why, sent.get() && !refused, committed.get(), timedOut);
         }
-
-        private final AtomicBoolean pumping = new AtomicBoolean();
 
         private void finish(Throwable failure) {
             if (finished.compareAndSet(false, true)) {
@@ -393,15 +392,6 @@ final class ProxyHandler extends Handler.Abstract.NonBlocking {
                 }
             }
         }
-    }
-
-    private static boolean isTimeout(Throwable t) {
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof TimeoutException || c instanceof java.net.SocketTimeoutException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void copyRequestHeaders(Request request, String requestId, HttpFields.Mutable h) {

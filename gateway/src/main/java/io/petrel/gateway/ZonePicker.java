@@ -27,10 +27,6 @@ final class ZonePicker {
         this.spillInFlight = spillInFlight;
     }
 
-    List<ZoneState> zones() {
-        return zones;
-    }
-
     ZoneState pick(Set<ZoneState> tried) {
         if (home.isPresent() && home.get().routable() && !tried.contains(home.get()) && home.get().inFlight() < spillInFlight) {
             return home.get();

@@ -212,12 +212,13 @@ public final class Exchange {
     }
 
     /**
-     * Before an early answer (an error before the body was read): reads and drops what is left of a
-     * small body, so the connection can carry the client's next request; a larger one is not read,
-     * and the answer says {@code Connection: close} instead. Without this a keep-alive client sends
-     * its next request on a connection the server is about to drop.
+     * Before an answer that does not need the body (an early error, a replayed write): reads and drops
+     * what is left of it up to {@code max} bytes, so the connection can carry the client's next request
+     * and a client still sending gets the answer; beyond {@code max} the answer says
+     * {@code Connection: close} instead. Without this a keep-alive client sends its next request on a
+     * connection the server is about to drop.
      */
-    void discardUnreadBody(long max) {
+    public void discardUnreadBody(long max) {
         if (request.getLength() == 0 || answered) {
             return;
         }
@@ -234,15 +235,6 @@ public final class Exchange {
         } catch (IOException | RuntimeException e) {
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
         }
-    }
-
-    /**
-     * Reads and drops the rest of the request body, up to {@code max} bytes, before an answer that does
-     * not need it: a client still sending a large body would otherwise have its connection reset under
-     * it and lose the answer. Beyond {@code max} the connection is closed after the answer.
-     */
-    public void skipBody(long max) {
-        discardUnreadBody(max);
     }
 
     /** The body as a stream, for uploads too large to hold. */

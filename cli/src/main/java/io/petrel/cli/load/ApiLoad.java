@@ -132,10 +132,6 @@ public final class ApiLoad implements AutoCloseable {
         return List.copyOf(failures);
     }
 
-    public Set<String> acknowledged() {
-        return Set.copyOf(acknowledged);
-    }
-
     /** Requests that failed so far. */
     public int failureCount() {
         return failures.size();

@@ -150,14 +150,13 @@ class ApiZoneKillTest {
                 region.zone(victim).kill();
                 HttpResponse<String> first = inFlight.get();
                 // As the gateway does: the same request id again while the surviving zones elect a leader (503).
-                HttpResponse<String> retry;
                 long retryStart = System.nanoTime();
-                do {
-                    retry = send("PUT", otherBase + "/actions/target?overwrite=true", auth,
-                            "{\"parameters\":[{\"key\":\"round\",\"value\":-1}]}", requestId);
-                } while (retry.statusCode() == 503 && System.nanoTime() - retryStart < Duration.ofSeconds(20).toNanos());
+                HttpResponse<String> retry = sendWaitingOutElection("PUT", otherBase + "/actions/target?overwrite=true", auth,
+                        "{\"parameters\":[{\"key\":\"round\",\"value\":-1}]}", requestId);
                 assertThat(retry.statusCode()).as("retry on zone %s: %s", other, retry.body()).isEqualTo(200);
-                String after = json.readTree(getWaitingOutElection(otherBase + "/actions/target", auth).body()).path("version").asText();
+                HttpResponse<String> read = sendWaitingOutElection("GET", otherBase + "/actions/target", auth, null, null);
+                assertThat(read.statusCode()).as("GET after the retry: %s", read.body()).isEqualTo(200);
+                String after = json.readTree(read.body()).path("version").asText();
                 int bumps = patch(after) - patch(before);
                 System.out.printf("MEASURED round %d: zone %s killed mid-request (first attempt: %s), retry on %s answered %s after %.1f s, version %s -> %s%n",
                         round, victim, first == null ? "no answer" : first.statusCode(), other, json.readTree(retry.body()).path("version").asText(),
@@ -169,14 +168,13 @@ class ApiZoneKillTest {
         }
     }
 
-    /** A read that, as the gateway would, tries again while the surviving zones elect a leader (503). */
-    private HttpResponse<String> getWaitingOutElection(String url, String auth) throws Exception {
+    /** A request that, as the gateway would, is sent again while the surviving zones elect a leader (503), for up to 20 s. */
+    private HttpResponse<String> sendWaitingOutElection(String method, String url, String auth, String body, String requestId) throws Exception {
         long start = System.nanoTime();
         HttpResponse<String> r;
         do {
-            r = send("GET", url, auth, null, null);
+            r = send(method, url, auth, body, requestId);
         } while (r.statusCode() == 503 && System.nanoTime() - start < Duration.ofSeconds(20).toNanos());
-        assertThat(r.statusCode()).as("GET %s: %s", url, r.body()).isEqualTo(200);
         return r;
     }
 
