@@ -38,7 +38,7 @@ final class PetrelTarget implements Target {
             }
         }
         // The defaults are what `petrel up` gives its zones too (fsync on, 5 s write timeout).
-        RatisStore store = RatisStore.connect(layout.region(), peers, StoreTuning.DEFAULT);
+        RatisStore store = RatisStore.connect(layout.region(), layout.clusterId(), peers, StoreTuning.DEFAULT);
         return new PetrelTarget(store, "region '" + layout.region() + "' at " + peers);
     }
 

@@ -49,7 +49,7 @@ final class UpCommand implements Callable<Integer> {
                 RegionLayout fresh = RegionLayout.of(layout.region(), dir, layout.zones().size(), prefix, hidden.raftPort, hidden.httpPort,
                         hidden.apiPort, layout.tuning());
                 layout = new RegionLayout(layout.region(), layout.dataDir(), layout.zones(), layout.tuning(), layout.sharedApi(),
-                        fresh.gateways(), fresh.domain(), fresh.sharedDns());
+                        fresh.gateways(), fresh.domain(), fresh.sharedDns(), layout.clusterId());
             }
             if (layout.zones().size() != zones && data != null) {
                 System.err.printf("note: %s holds a region of %d zones; starting it as it is%n", dir, layout.zones().size());

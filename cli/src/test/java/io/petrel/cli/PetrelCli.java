@@ -11,15 +11,15 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** Runs {@code petrel} commands in this JVM as a user would type them, capturing what they print. */
-final class PetrelCli {
+public final class PetrelCli {
     private PetrelCli() {
     }
 
-    record Result(int code, String out, String err) {
+    public record Result(int code, String out, String err) {
     }
 
     /** One command; synchronized because it swaps {@code System.out}. */
-    static synchronized Result run(String... args) {
+    public static synchronized Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream oldOut = System.out;

@@ -1,5 +1,6 @@
 package io.petrel.node;
 
+import io.petrel.backup.BackupConfig;
 import io.petrel.store.ratis.Peer;
 import io.petrel.store.ratis.ReplicaConfig;
 import io.petrel.store.ratis.StoreTuning;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -20,11 +22,13 @@ import static java.util.Objects.requireNonNull;
  * How one zone node runs: its region and zone, every zone's store voter address, its data folder,
  * where its HTTP server listens, and the store's tuning.
  */
-public record NodeConfig(String region, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
-                         StoreTuning tuning, ApiSettings api) {
+public record NodeConfig(String region, String clusterId, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
+                         StoreTuning tuning, ApiSettings api, Optional<BackupConfig> backup) {
 
     public NodeConfig {
         requireNonNull(region, "region");
+        requireNonNull(clusterId, "clusterId");
+        requireNonNull(backup, "backup");
         requireNonNull(zone, "zone");
         requireNonNull(dataDir, "dataDir");
         requireNonNull(httpHost, "httpHost");
@@ -37,7 +41,8 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
     }
 
     public ReplicaConfig replica() {
-        return new ReplicaConfig(region, zone, peers, dataDir, tuning);
+        return new ReplicaConfig(region, clusterId, zone, peers, dataDir,
+                backup.map(b -> tuning.withJournalBytes(b.journalBytes())).orElse(tuning));
     }
 
     /**
@@ -60,6 +65,18 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
 
     /** Builds a configuration from properties, each of which a flag may have overridden. */
     public static NodeConfig fromProperties(Properties p) {
+        return fromProperties(p, System.getenv());
+    }
+
+    /**
+     * Like {@link #fromProperties(Properties)}, with the environment the backup key may come from.
+     * Backup keys: {@code backup.target} (a directory, relative to the data folder, or
+     * {@code s3://bucket/prefix?endpoint=...}; unset or {@code none}: no backups), {@code backup.key.file} or
+     * {@code backup.key.env}, {@code backup.archive.interval.ms}, {@code backup.snapshot.interval.s},
+     * {@code backup.verify.interval.s}, {@code backup.retention.hours}, {@code backup.retention.snapshots},
+     * {@code backup.journal.bytes}. The cluster id is {@code cluster.id} (empty for regions made before it existed).
+     */
+    public static NodeConfig fromProperties(Properties p, Map<String, String> env) {
         String region = required(p, "region");
         String zone = required(p, "zone");
         List<Peer> peers = Arrays.stream(required(p, "peers").split(","))
@@ -77,7 +94,7 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
                 longOr(p, "snapshot.every.entries", d.snapshotEveryEntries()),
                 longOr(p, "log.segment.bytes", d.logSegmentBytes()),
                 longOr(p, "disk.reserve.bytes", d.diskReserveBytes()),
-                Boolean.parseBoolean(p.getProperty("verify.on.open", String.valueOf(d.verifyOnOpen()))));
+                Boolean.parseBoolean(p.getProperty("verify.on.open", String.valueOf(d.verifyOnOpen()))), 0);
         String httpHost = http.substring(0, colon);
         ApiSettings.HostPort api = ApiSettings.HostPort.parse("api", p.getProperty("api", httpHost + ":" + ApiSettings.DEFAULT_PORT).trim());
         String shared = p.getProperty("api.shared", "").trim();
@@ -88,8 +105,15 @@ public record NodeConfig(String region, String zone, List<Peer> peers, Path data
                 Boolean.parseBoolean(p.getProperty("seed.development.keys", "false").trim()),
                 Duration.ofSeconds(longOr(p, "activation.retention.seconds", 24 * 3600)),
                 Duration.ofMillis(longOr(p, "drain.ms", 2000)));
-        return new NodeConfig(region, zone, peers, Path.of(required(p, "data")), httpHost,
-                Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings);
+        Path data = Path.of(required(p, "data"));
+        Optional<BackupConfig> backup;
+        try {
+            backup = BackupConfig.fromProperties(p, env, data);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return new NodeConfig(region, p.getProperty("cluster.id", "").trim(), zone, peers, data, httpHost,
+                Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings, backup);
     }
 
     private static String required(Properties p, String key) {

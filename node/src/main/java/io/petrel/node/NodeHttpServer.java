@@ -2,6 +2,7 @@ package io.petrel.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.petrel.backup.BackupAgent;
 import io.petrel.store.ratis.ZoneReplica;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -17,6 +18,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
 
@@ -30,12 +34,15 @@ final class NodeHttpServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final ZoneReplica replica;
+    private final Optional<BackupAgent> backups;
     private final PrometheusMeterRegistry metrics;
     private final ObjectMapper json;
     private volatile boolean draining;
 
-    NodeHttpServer(String host, int port, ZoneReplica replica, PrometheusMeterRegistry metrics, ObjectMapper json) {
+    NodeHttpServer(String host, int port, ZoneReplica replica, Optional<BackupAgent> backups, PrometheusMeterRegistry metrics,
+                   ObjectMapper json) {
         this.replica = requireNonNull(replica, "replica");
+        this.backups = requireNonNull(backups, "backups");
         this.metrics = requireNonNull(metrics, "metrics");
         this.json = requireNonNull(json, "json");
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
@@ -72,6 +79,9 @@ final class NodeHttpServer implements AutoCloseable {
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String path = Request.getPathInContext(request);
             String method = request.getMethod();
+            if (path.equals("/admin/v1/backup/snapshot") && HttpMethod.POST.is(method)) {
+                return snapshotNow(response, callback);
+            }
             if (!HttpMethod.GET.is(method) && !HttpMethod.HEAD.is(method)) {
                 return reply(response, callback, 405, Map.of("error", "method " + method + " not allowed on " + path));
             }
@@ -94,6 +104,12 @@ final class NodeHttpServer implements AutoCloseable {
                 case "/admin/v1/status" -> {
                     return reply(response, callback, 200, replica.status());
                 }
+                case "/admin/v1/backup" -> {
+                    if (backups.isEmpty()) {
+                        return reply(response, callback, 404, Map.of("error", "zone " + replica.zone() + " has no backups configured"));
+                    }
+                    return reply(response, callback, 200, backups.get().status());
+                }
                 case "/admin/v1/digest" -> {
                     return reply(response, callback, 200, replica.digest());
                 }
@@ -106,6 +122,22 @@ final class NodeHttpServer implements AutoCloseable {
                 default -> {
                     return reply(response, callback, 404, Map.of("error", "no such resource: " + path));
                 }
+            }
+        }
+
+        /** Blocks this request's thread for the snapshot: an operator's request, answered with the manifest or the reason. */
+        private boolean snapshotNow(Response response, Callback callback) throws Exception {
+            if (backups.isEmpty()) {
+                return reply(response, callback, 404, Map.of("error", "zone " + replica.zone() + " has no backups configured"));
+            }
+            if (!replica.backupSource().leads()) {
+                return reply(response, callback, 409, Map.of("error", "zone " + replica.zone() + " does not lead; the leader ("
+                        + replica.status().leader() + ") takes backups", "leader", String.valueOf(replica.status().leader())));
+            }
+            try {
+                return reply(response, callback, 200, backups.get().snapshotNow().get(30, TimeUnit.MINUTES));
+            } catch (ExecutionException e) {
+                return reply(response, callback, 503, Map.of("error", "the snapshot failed: " + e.getCause().getMessage()));
             }
         }
 

@@ -7,6 +7,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.petrel.api.OpenWhiskApi;
 import io.petrel.api.http.ApiServer;
+import io.petrel.backup.BackupAgent;
+import io.petrel.backup.BackupConfig;
+import io.petrel.backup.target.BackupTargets;
 import io.petrel.store.Store;
 import io.petrel.store.ratis.ZoneReplica;
 import org.slf4j.Logger;
@@ -15,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -36,9 +40,10 @@ public final class ZoneNode implements AutoCloseable {
     private final OpenWhiskApi api;
     private final ApiServer apiServer;
     private final Thread seeder;
+    private final Optional<BackupAgent> backups;
 
     private ZoneNode(NodeConfig config, ZoneReplica replica, Store store, NodeHttpServer http, OpenWhiskApi api, ApiServer apiServer,
-                     Thread seeder) {
+                     Thread seeder, Optional<BackupAgent> backups) {
         this.config = config;
         this.replica = replica;
         this.store = store;
@@ -46,6 +51,7 @@ public final class ZoneNode implements AutoCloseable {
         this.api = api;
         this.apiServer = apiServer;
         this.seeder = seeder;
+        this.backups = backups;
     }
 
     /** Starts the zone; throws (naming what is wrong) if its data cannot be trusted or a port is taken. */
@@ -57,10 +63,19 @@ public final class ZoneNode implements AutoCloseable {
                 .description("on the leader: from accepting a log entry to applying it (replication to a majority and fsync included)")
                 .tag("zone", config.zone()).publishPercentiles(0.5, 0.99).register(metrics);
         ZoneReplica replica = ZoneReplica.start(config.replica(), nanos -> commits.record(nanos, TimeUnit.NANOSECONDS));
+        Optional<BackupAgent> backups = Optional.empty();
         try {
             StoreMetrics.bind(replica, metrics);
+            if (config.backup().isPresent()) {
+                BackupConfig b = config.backup().get();
+                BackupAgent agent = new BackupAgent(b, replica.backupSource(), BackupTargets.open(b.target(), System.getenv()),
+                        config.dataDir().resolve("backup-work"), Clock.systemUTC());
+                BackupMetrics.bind(agent, metrics, config.zone());
+                agent.start();
+                backups = Optional.of(agent);
+            }
             Store store = new MeteredStore(replica.store(), metrics, config.zone());
-            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, metrics, json);
+            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, backups, metrics, json);
             http.start();
             ApiSettings settings = config.api();
             OpenWhiskApi api = new OpenWhiskApi(new OpenWhiskApi.Config(config.zone(), readAdminKey(settings), settings.activationRetention()), store, json,
@@ -79,8 +94,11 @@ public final class ZoneNode implements AutoCloseable {
             LOG.info("zone {}: node ready to serve on http://{}:{}, OpenWhisk API on http://{}:{}{} (region {})", config.zone(),
                     config.httpHost(), http.port(), settings.host(), apiServer.port(0),
                     settings.shared().map(s -> " and shared http://" + s.host() + ":" + s.port()).orElse(""), config.region());
-            return new ZoneNode(config, replica, store, http, api, apiServer, seeder);
+            return new ZoneNode(config, replica, store, http, api, apiServer, seeder, backups);
         } catch (Exception e) {
+            if (backups.isPresent()) {
+                backups.get().close();
+            }
             replica.close();
             throw e;
         }
@@ -158,6 +176,13 @@ public final class ZoneNode implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("zone {}: API server did not stop cleanly: {}", config.zone(), e.toString());
         }
+        backups.ifPresent(b -> {
+            try {
+                b.close();
+            } catch (IOException e) {
+                LOG.warn("zone {}: backups did not stop cleanly: {}", config.zone(), e.toString());
+            }
+        });
         replica.handOverLeadership(java.time.Duration.ofSeconds(3));
         api.close();
         try {

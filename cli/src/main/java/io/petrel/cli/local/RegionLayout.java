@@ -26,7 +26,7 @@ import static java.util.Objects.requireNonNull;
  * instance's sockets simply leave the group.
  */
 public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Map<String, String> tuning, String sharedApi,
-                           List<GatewaySpec> gateways, String domain, String sharedDns) {
+                           List<GatewaySpec> gateways, String domain, String sharedDns, String clusterId) {
 
     public static final int RAFT_PORT = 7100;
     public static final int HTTP_PORT = 7180;
@@ -45,6 +45,23 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
         tuning = Map.copyOf(tuning);
         gateways = gateways == null ? List.of() : List.copyOf(gateways);
         domain = domain == null ? DOMAIN : domain;
+        // Regions made before cluster ids existed have none (their consensus group is named by the region alone).
+        clusterId = clusterId == null ? "" : clusterId;
+    }
+
+    /** The same region with other tuning (e.g. a region restored from a backup keeps the original's). */
+    public RegionLayout withTuning(Map<String, String> newTuning) {
+        return new RegionLayout(region, dataDir, zones, newTuning, sharedApi, gateways, domain, sharedDns, clusterId);
+    }
+
+    /** Where a local region backs up when nothing else is configured: a real deployment points at another disk or a bucket. */
+    public Path defaultBackupDir() {
+        return dataDir.resolve("backups");
+    }
+
+    /** The backup target of this region's zones: {@code backup.target} if tuned, else {@link #defaultBackupDir()}. */
+    public String backupTarget() {
+        return tuning.getOrDefault("backup.target", defaultBackupDir().toString());
     }
 
     /** Zones named a, b, c ... on {@code <ipPrefix>.1.1}, {@code <ipPrefix>.2.1} ..., and two gateway instances. */
@@ -72,7 +89,7 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
                     dataDir.toAbsolutePath().resolve("gateway-g" + i)));
         }
         return new RegionLayout(region, dataDir.toAbsolutePath(), zones, tuning, ipPrefix + ".0.1:" + apiPort, gateways, DOMAIN,
-                ipPrefix + ".0.1:" + DNS_PORT);
+                ipPrefix + ".0.1:" + DNS_PORT, java.util.UUID.randomUUID().toString());
     }
 
     public GatewaySpec gateway(String name) {
@@ -109,6 +126,10 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
         p.setProperty("admin.key.file", adminKeyFile().toString());
         // A local region is for development: OpenWhisk's well-known guest key makes tutorials work.
         p.setProperty("seed.development.keys", "true");
+        if (!clusterId.isEmpty()) {
+            p.setProperty("cluster.id", clusterId);
+        }
+        p.setProperty("backup.target", defaultBackupDir().toString());
         tuning.forEach((k, v) -> {
             if (!k.startsWith("gateway.")) {
                 p.setProperty(k, v);

@@ -55,6 +55,15 @@ final class RegionHarness implements AutoCloseable {
         String prefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
         RegionLayout layout = RegionLayout.of("faults", dir, 3, gateways, prefix, RegionLayout.RAFT_PORT, RegionLayout.HTTP_PORT,
                 RegionLayout.API_PORT, tuning);
+        return start(layout, dir, ownsDir);
+    }
+
+    /** Starts the region whose {@code region.json} is in {@code dir} (as {@code petrel up --data DIR} does). */
+    static RegionHarness startExisting(Path dir, boolean ownsDir) throws Exception {
+        return start(RegionLayout.load(dir), dir, ownsDir);
+    }
+
+    private static RegionHarness start(RegionLayout layout, Path dir, boolean ownsDir) throws Exception {
         // One class-data archive for every test region: the first start writes it, later ones start faster.
         Path cds = Path.of(System.getProperty("java.io.tmpdir"), "petrel-test-node-" + Runtime.version().feature() + ".jsa");
         LocalRegion region = new LocalRegion(layout, NodeLauncher.current(cds));
@@ -78,7 +87,8 @@ final class RegionHarness implements AutoCloseable {
     }
 
     RatisStore client(StoreTuning tuning) {
-        return RatisStore.connect(region.layout().region(), region.layout().zones().stream().map(ZoneSpec::peer).toList(), tuning);
+        return RatisStore.connect(region.layout().region(), region.layout().clusterId(),
+                region.layout().zones().stream().map(ZoneSpec::peer).toList(), tuning);
     }
 
     ZoneProcess zone(String zone) {

@@ -26,6 +26,8 @@ final class Writers implements AutoCloseable {
     final AtomicLong lastAckNanos = new AtomicLong();
     /** For every acknowledged write: when it was sent and when its acknowledgement came. */
     final List<long[]> ackTimes = new CopyOnWriteArrayList<>();
+    /** Every acknowledged key with the System.nanoTime of its acknowledgement. */
+    private final Map<String, Long> ackNanosByKey = new ConcurrentHashMap<>();
     volatile String lastError = "";
 
     Writers(Store store, String prefix, int clients) {
@@ -48,11 +50,16 @@ final class Writers implements AutoCloseable {
                 long now = System.nanoTime();
                 lastAckNanos.set(now);
                 ackTimes.add(new long[] {sent, now});
+                ackNanosByKey.put(key, now);
             } catch (StoreException e) {
                 failures.incrementAndGet();
                 lastError = e.getMessage();
             }
         }
+    }
+
+    Map<String, Long> ackedKeys() {
+        return Map.copyOf(ackNanosByKey);
     }
 
     /**

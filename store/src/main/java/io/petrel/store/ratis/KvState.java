@@ -48,6 +48,9 @@ final class KvState implements AutoCloseable {
 
     private static final byte[] CF_META = "meta".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_LEASES = "leases".getBytes(StandardCharsets.UTF_8);
+    /** The applied log kept for the backup archive: index -> [term][revision after][clock][flags][log data]. */
+    private static final byte[] CF_JOURNAL = "journal".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] K_ARCHIVED = bytes("archived");
     private static final byte[] K_APPLIED = bytes("applied");
     private static final byte[] K_REVISION = bytes("revision");
     private static final byte[] K_CLOCK = bytes("clock");
@@ -61,7 +64,10 @@ final class KvState implements AutoCloseable {
     private final ColumnFamilyHandle data;
     private final ColumnFamilyHandle meta;
     private final ColumnFamilyHandle leases;
+    private final ColumnFamilyHandle journal;
     private final WriteOptions writeOptions;
+    /** Bytes the journal may hold before its oldest entries go unarchived; 0 keeps no journal. */
+    private final long journalBudget;
 
     // In memory, rebuilt from the DB on open; changed only by apply().
     private volatile long appliedTerm;
@@ -72,6 +78,11 @@ final class KvState implements AutoCloseable {
     private long nextLease;
     private final Map<Long, LeaseState> leaseTable = new HashMap<>();
     private final Map<Long, Set<String>> leaseKeys = new HashMap<>();
+    private volatile long archivedIndex;
+    private volatile long journalFirst = -1;
+    private volatile long journalLast = -1;
+    private long journalBytes;
+    private volatile long journalDropped;
 
     record LeaseState(long ttlMillis, long deadline) {
     }
@@ -81,7 +92,7 @@ final class KvState implements AutoCloseable {
     }
 
     private KvState(DBOptions dbOptions, ColumnFamilyOptions cfOptions, LRUCache cache, RocksDB db,
-                    List<ColumnFamilyHandle> handles) {
+                    List<ColumnFamilyHandle> handles, long journalBudget) {
         this.dbOptions = dbOptions;
         this.cfOptions = cfOptions;
         this.cache = cache;
@@ -89,6 +100,8 @@ final class KvState implements AutoCloseable {
         this.data = handles.get(0);
         this.meta = handles.get(1);
         this.leases = handles.get(2);
+        this.journal = handles.get(3);
+        this.journalBudget = journalBudget;
         // The Raft log is fsynced and replays whatever the WAL lost, so RocksDB need not sync.
         this.writeOptions = new WriteOptions().setSync(false);
     }
@@ -98,6 +111,14 @@ final class KvState implements AutoCloseable {
      * checksums are read first, so a corrupted file stops the start instead of serving wrong data.
      */
     static KvState open(Path dir, boolean verify) throws RocksDBException {
+        return open(dir, verify, 0);
+    }
+
+    /**
+     * Like {@link #open(Path, boolean)}, keeping a journal of applied entries of at most
+     * {@code journalBudget} bytes (0: none) for the backup archive.
+     */
+    static KvState open(Path dir, boolean verify, long journalBudget) throws RocksDBException {
         LRUCache cache = new LRUCache(16L * 1024 * 1024);
         ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()
                 .setWriteBufferSize(8L * 1024 * 1024)
@@ -112,7 +133,8 @@ final class KvState implements AutoCloseable {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(CF_META, cfOptions),
-                new ColumnFamilyDescriptor(CF_LEASES, cfOptions));
+                new ColumnFamilyDescriptor(CF_LEASES, cfOptions),
+                new ColumnFamilyDescriptor(CF_JOURNAL, cfOptions));
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
@@ -123,7 +145,7 @@ final class KvState implements AutoCloseable {
             cache.close();
             throw e;
         }
-        KvState state = new KvState(dbOptions, cfOptions, cache, db, handles);
+        KvState state = new KvState(dbOptions, cfOptions, cache, db, handles, journalBudget);
         try {
             if (verify) {
                 db.verifyChecksum();
@@ -147,6 +169,17 @@ final class KvState implements AutoCloseable {
         clock = longOr(db.get(meta, K_CLOCK), 0);
         leaseTerm = longOr(db.get(meta, K_LEASE_TERM), 0);
         nextLease = longOr(db.get(meta, K_NEXT_LEASE), 1);
+        archivedIndex = longOr(db.get(meta, K_ARCHIVED), 0);
+        try (RocksIterator it = db.newIterator(journal)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                long index = ByteBuffer.wrap(it.key()).getLong();
+                if (journalFirst < 0) {
+                    journalFirst = index;
+                }
+                journalLast = index;
+                journalBytes += it.value().length;
+            }
+        }
         try (RocksIterator it = db.newIterator(leases)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 ByteBuffer v = ByteBuffer.wrap(it.value());
@@ -188,6 +221,14 @@ final class KvState implements AutoCloseable {
      * atomic write.
      */
     synchronized Applied apply(long term, long index, long leaderTime, List<WriteCmd> cmds) throws RocksDBException {
+        return apply(term, index, leaderTime, cmds, null);
+    }
+
+    /**
+     * Like {@link #apply(long, long, long, List)}; with a journal, {@code logData} (the entry as it is
+     * in the log) is kept in it, in the same write.
+     */
+    synchronized Applied apply(long term, long index, long leaderTime, List<WriteCmd> cmds, byte[] logData) throws RocksDBException {
         Batch batch = new Batch();
         // The replicated clock never goes back, whatever the new leader's clock says.
         clock = Math.max(clock, leaderTime);
@@ -210,8 +251,11 @@ final class KvState implements AutoCloseable {
                 case KEEP_ALIVE -> keepAlive(batch, cmd);
                 case REVOKE_LEASE -> revoke(batch, cmd.leaseId(), WatchEvent.Cause.LEASE_REVOKED);
                 case TICK -> WriteResult.ok(revision, false);
+                case ARCHIVED -> WriteResult.ok(batch.revision, false);
             });
         }
+        long archiveUpTo = cmds.stream().filter(c -> c.type() == WriteCmd.Type.ARCHIVED)
+                .mapToLong(WriteCmd::archivedIndex).max().orElse(0);
         try (WriteBatch wb = new WriteBatch()) {
             for (Map.Entry<String, byte[]> e : batch.data.entrySet()) {
                 byte[] key = bytes(e.getKey());
@@ -234,19 +278,211 @@ final class KvState implements AutoCloseable {
             wb.put(meta, K_CLOCK, longBytes(clock));
             wb.put(meta, K_LEASE_TERM, longBytes(leaseTerm));
             wb.put(meta, K_NEXT_LEASE, longBytes(nextLease));
+            boolean bookkeeping = cmds.stream().allMatch(c -> c.type() == WriteCmd.Type.ARCHIVED);
+            long journaled = journal(wb, term, index, batch.revision, logData, bookkeeping);
+            Trim trim = archiveUpTo > archivedIndex ? trimJournal(wb, archiveUpTo) : null;
+            if (trim != null) {
+                wb.put(meta, K_ARCHIVED, longBytes(archiveUpTo));
+            }
             db.write(writeOptions, wb);
+            journalWritten(index, journaled);
+            if (trim != null) {
+                trimmed(trim);
+                archivedIndex = archiveUpTo;
+            }
         }
         appliedTerm = term;
         appliedIndex = index;
         revision = batch.revision;
+        keepJournalInBudget();
         return new Applied(results, batch.events);
     }
 
     /** Marks a log entry that changes no data (a configuration or leader no-op entry) as applied. */
     synchronized void applyEmpty(long term, long index) throws RocksDBException {
-        db.put(meta, writeOptions, K_APPLIED, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+        try (WriteBatch wb = new WriteBatch()) {
+            wb.put(meta, K_APPLIED, ByteBuffer.allocate(16).putLong(term).putLong(index).array());
+            long journaled = journal(wb, term, index, revision, new byte[0], true);
+            db.write(writeOptions, wb);
+            journalWritten(index, journaled);
+        }
         appliedTerm = term;
         appliedIndex = index;
+        keepJournalInBudget();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Journal: the applied log, kept until the backup archive has it
+
+    private long journal(WriteBatch wb, long term, long index, long revisionAfter, byte[] logData, boolean bookkeeping)
+            throws RocksDBException {
+        if (journalBudget <= 0 || logData == null) {
+            return -1;
+        }
+        byte[] value = ByteBuffer.allocate(25 + logData.length).putLong(term).putLong(revisionAfter).putLong(clock)
+                .put((byte) (bookkeeping ? 1 : 0)).put(logData).array();
+        wb.put(journal, longBytes(index), value);
+        return value.length;
+    }
+
+    private void journalWritten(long index, long bytes) {
+        if (bytes < 0) {
+            return;
+        }
+        if (journalFirst < 0) {
+            journalFirst = index;
+        }
+        journalLast = index;
+        journalBytes += bytes;
+    }
+
+    /** Journal entries deleted in a batch not yet written: what to forget once it is. */
+    private record Trim(long freedBytes, long lastIndex) {
+    }
+
+    /** Deletes the journal up to {@code upTo} (inclusive) in {@code wb}; sizes are read first to keep the budget exact. */
+    private Trim trimJournal(WriteBatch wb, long upTo) throws RocksDBException {
+        long freed = 0;
+        long last = -1;
+        try (RocksIterator it = db.newIterator(journal)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                long index = ByteBuffer.wrap(it.key()).getLong();
+                if (index > upTo) {
+                    break;
+                }
+                freed += it.value().length;
+                last = index;
+            }
+        }
+        if (last >= 0) {
+            wb.deleteRange(journal, longBytes(0), longBytes(last + 1));
+        }
+        return new Trim(freed, last);
+    }
+
+    private void trimmed(Trim t) {
+        journalBytes -= t.freedBytes();
+        if (t.lastIndex() >= 0) {
+            if (t.lastIndex() >= journalLast) {
+                journalFirst = -1;
+                journalLast = -1;
+            } else {
+                journalFirst = t.lastIndex() + 1;
+            }
+        }
+    }
+
+    /**
+     * Over budget (the archive has been away too long), the oldest entries go: the region never stops
+     * for its backups. The archiver sees the break when the entries it needs are gone.
+     */
+    private void keepJournalInBudget() throws RocksDBException {
+        if (journalBudget <= 0 || journalBytes <= journalBudget || journalFirst < 0) {
+            return;
+        }
+        long target = journalBudget - journalBudget / 10;
+        long freed = 0;
+        long last = -1;
+        try (RocksIterator it = db.newIterator(journal)) {
+            for (it.seekToFirst(); it.isValid() && journalBytes - freed > target; it.next()) {
+                freed += it.value().length;
+                last = ByteBuffer.wrap(it.key()).getLong();
+            }
+        }
+        if (last >= 0) {
+            try (WriteBatch wb = new WriteBatch()) {
+                Trim trim = trimJournal(wb, last);
+                db.write(writeOptions, wb);
+                trimmed(trim);
+            }
+            journalDropped = Math.max(journalDropped, last);
+        }
+    }
+
+    /** The journal from {@code fromIndex}: at most {@code maxEntries} entries and about {@code maxBytes}. */
+    JournalRead readJournal(long fromIndex, int maxEntries, long maxBytes) {
+        List<JournalEntry> entries = new ArrayList<>();
+        long first = journalFirst;
+        long bytes = 0;
+        try (RocksIterator it = db.newIterator(journal)) {
+            for (it.seek(longBytes(Math.max(0, fromIndex))); it.isValid() && entries.size() < maxEntries; it.next()) {
+                ByteBuffer v = ByteBuffer.wrap(it.value());
+                long term = v.getLong();
+                long rev = v.getLong();
+                long clk = v.getLong();
+                boolean bookkeeping = v.get() == 1;
+                byte[] logData = new byte[v.remaining()];
+                v.get(logData);
+                long index = ByteBuffer.wrap(it.key()).getLong();
+                long time = logData.length >= Long.BYTES ? Math.max(clk, ByteBuffer.wrap(logData).getLong()) : clk;
+                entries.add(new JournalEntry(term, index, rev, time, logData, bookkeeping));
+                bytes += logData.length + 32;
+                if (bytes >= maxBytes) {
+                    break;
+                }
+            }
+        }
+        return new JournalRead(first, journalLast, entries);
+    }
+
+    long archivedIndex() {
+        return archivedIndex;
+    }
+
+    long journalBytes() {
+        return journalBytes;
+    }
+
+    /** The highest index this replica dropped from its journal unarchived to stay in budget (0: none). */
+    long journalDropped() {
+        return journalDropped;
+    }
+
+    /**
+     * Takes a checkpoint while no entry is being applied, so the position returned is exactly the
+     * checkpoint's.
+     */
+    synchronized StatePosition checkpointAt(Path target) throws RocksDBException {
+        checkpoint(target);
+        return new StatePosition(appliedTerm, appliedIndex, revision, clock);
+    }
+
+    /**
+     * Makes this state the start of a new cluster: its log starts again at index 0, so the applied
+     * position, the lease term and the archive position go back to zero and the journal goes. Data,
+     * leases, revision and clock stay.
+     */
+    synchronized void rebase() throws RocksDBException {
+        try (WriteBatch wb = new WriteBatch()) {
+            wb.put(meta, K_APPLIED, ByteBuffer.allocate(16).putLong(0).putLong(0).array());
+            wb.put(meta, K_LEASE_TERM, longBytes(0));
+            wb.put(meta, K_ARCHIVED, longBytes(0));
+            wb.deleteRange(journal, longBytes(0), longBytes(Long.MAX_VALUE));
+            db.write(writeOptions, wb);
+        }
+        appliedTerm = 0;
+        appliedIndex = 0;
+        leaseTerm = 0;
+        archivedIndex = 0;
+        journalFirst = -1;
+        journalLast = -1;
+        journalBytes = 0;
+        db.flushWal(true);
+    }
+
+    long clock() {
+        return clock;
+    }
+
+    /** How many keys the data holds. */
+    long keyCount() {
+        long n = 0;
+        try (RocksIterator it = db.newIterator(data)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private WriteResult commit(Batch batch, WriteCmd cmd) throws RocksDBException {
@@ -465,6 +701,7 @@ final class KvState implements AutoCloseable {
         data.close();
         meta.close();
         leases.close();
+        journal.close();
         db.close();
         dbOptions.close();
         cfOptions.close();

@@ -26,8 +26,13 @@ final class RatisGroup {
     }
 
     static RaftGroup of(String region, List<Peer> peers) {
-        // The same region name gives the same group on every zone, with nothing to distribute.
-        RaftGroupId id = RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("petrel-region:" + region).getBytes(StandardCharsets.UTF_8)));
+        return of(region, "", peers);
+    }
+
+    static RaftGroup of(String region, String clusterId, List<Peer> peers) {
+        // The same region name and cluster id give the same group on every zone, with nothing to distribute.
+        String name = "petrel-region:" + region + (clusterId.isEmpty() ? "" : "/cluster:" + clusterId);
+        RaftGroupId id = RaftGroupId.valueOf(UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)));
         return RaftGroup.valueOf(id, peers.stream().map(RatisGroup::peer).toList());
     }
 

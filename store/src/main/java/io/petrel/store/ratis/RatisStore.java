@@ -76,7 +76,17 @@ public final class RatisStore implements Store {
 
     /** A client of a region's store from outside its zones (tools, tests, benchmarks). */
     public static RatisStore connect(String region, List<Peer> peers, StoreTuning tuning) {
-        return new RatisStore("client", RatisGroup.of(region, peers), tuning, StoreLimits.DEFAULT, null);
+        return connect(region, "", peers, tuning);
+    }
+
+    /** A client of one cluster of a region (see {@link ReplicaConfig#clusterId()}). */
+    public static RatisStore connect(String region, String clusterId, List<Peer> peers, StoreTuning tuning) {
+        return new RatisStore("client", RatisGroup.of(region, clusterId, peers), tuning, StoreLimits.DEFAULT, null);
+    }
+
+    /** Records that the applied log up to {@code index} is in the backup archive (see {@link BackupSource}). */
+    CompletableFuture<WriteResult> markArchived(long index) {
+        return submit(WriteCmd.archived(index));
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -7,11 +7,14 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Everything one zone's store voter needs: its zone, every voter of the region (itself included),
- * the region's name (the consensus group is derived from it), and its own data folder.
+ * the region's name and cluster id (the consensus group is derived from both: a region restored from
+ * a backup is a new cluster, and can never join the voters of the one it was restored from), and its
+ * own data folder.
  */
-public record ReplicaConfig(String region, String zone, List<Peer> peers, Path dataDir, StoreTuning tuning) {
+public record ReplicaConfig(String region, String clusterId, String zone, List<Peer> peers, Path dataDir, StoreTuning tuning) {
     public ReplicaConfig {
         requireNonNull(region, "region");
+        requireNonNull(clusterId, "clusterId");
         requireNonNull(zone, "zone");
         requireNonNull(dataDir, "dataDir");
         requireNonNull(tuning, "tuning");
@@ -22,6 +25,11 @@ public record ReplicaConfig(String region, String zone, List<Peer> peers, Path d
         if (peers.stream().map(Peer::zone).distinct().count() != peers.size()) {
             throw new IllegalArgumentException("two peers share a zone name: " + peers);
         }
+    }
+
+    /** A replica of a cluster without a cluster id (regions created before cluster ids existed). */
+    public ReplicaConfig(String region, String zone, List<Peer> peers, Path dataDir, StoreTuning tuning) {
+        this(region, "", zone, peers, dataDir, tuning);
     }
 
     public Peer self() {

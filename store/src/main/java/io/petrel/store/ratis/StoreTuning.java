@@ -16,12 +16,15 @@ import java.time.Duration;
  * @param logSegmentBytes      size of one log segment file (only whole segments are purged)
  * @param diskReserveBytes     writes are refused while less than this is free on the data disk
  * @param verifyOnOpen         check every stored file's checksum at start
+ * @param journalBytes         how much of the applied log each replica keeps for the backup archive
+ *                             until it is archived (0: none, when nothing archives it)
  */
 public record StoreTuning(Duration electionTimeoutMin, Duration electionTimeoutMax, Duration writeTimeout,
-                          long snapshotEveryEntries, long logSegmentBytes, long diskReserveBytes, boolean verifyOnOpen) {
+                          long snapshotEveryEntries, long logSegmentBytes, long diskReserveBytes, boolean verifyOnOpen,
+                          long journalBytes) {
 
     public static final StoreTuning DEFAULT = new StoreTuning(Duration.ofMillis(500), Duration.ofMillis(900),
-            Duration.ofSeconds(5), 20_000, 8L * 1024 * 1024, 64L * 1024 * 1024, true);
+            Duration.ofSeconds(5), 20_000, 8L * 1024 * 1024, 64L * 1024 * 1024, true, 0);
 
     public StoreTuning {
         if (electionTimeoutMax.compareTo(electionTimeoutMin) <= 0) {
@@ -30,24 +33,31 @@ public record StoreTuning(Duration electionTimeoutMin, Duration electionTimeoutM
         if (snapshotEveryEntries < 100) {
             throw new IllegalArgumentException("snapshots every fewer than 100 entries would thrash");
         }
+        if (journalBytes < 0) {
+            throw new IllegalArgumentException("the journal budget must not be negative");
+        }
         if (logSegmentBytes < 64 * 1024) {
             throw new IllegalArgumentException("log segments must be at least 64 KiB");
         }
     }
 
     public StoreTuning withSnapshotEveryEntries(long entries) {
-        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, writeTimeout, entries, logSegmentBytes, diskReserveBytes, verifyOnOpen);
+        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, writeTimeout, entries, logSegmentBytes, diskReserveBytes, verifyOnOpen, journalBytes);
     }
 
     public StoreTuning withLogSegmentBytes(long bytes) {
-        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, writeTimeout, snapshotEveryEntries, bytes, diskReserveBytes, verifyOnOpen);
+        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, writeTimeout, snapshotEveryEntries, bytes, diskReserveBytes, verifyOnOpen, journalBytes);
     }
 
     public StoreTuning withDiskReserveBytes(long bytes) {
-        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, writeTimeout, snapshotEveryEntries, logSegmentBytes, bytes, verifyOnOpen);
+        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, writeTimeout, snapshotEveryEntries, logSegmentBytes, bytes, verifyOnOpen, journalBytes);
+    }
+
+    public StoreTuning withJournalBytes(long bytes) {
+        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, writeTimeout, snapshotEveryEntries, logSegmentBytes, diskReserveBytes, verifyOnOpen, bytes);
     }
 
     public StoreTuning withWriteTimeout(Duration timeout) {
-        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, timeout, snapshotEveryEntries, logSegmentBytes, diskReserveBytes, verifyOnOpen);
+        return new StoreTuning(electionTimeoutMin, electionTimeoutMax, timeout, snapshotEveryEntries, logSegmentBytes, diskReserveBytes, verifyOnOpen, journalBytes);
     }
 }

@@ -61,13 +61,13 @@ public final class ZoneReplica implements AutoCloseable {
 
     private ZoneReplica(ReplicaConfig config, LongConsumer commitLatencyNanos) throws IOException {
         this.config = requireNonNull(config, "config");
-        this.group = RatisGroup.of(config.region(), config.peers());
+        this.group = RatisGroup.of(config.region(), config.clusterId(), config.peers());
         Path raftDir = config.dataDir().resolve("raft");
         Path liveDir = config.dataDir().resolve("state");
         Files.createDirectories(raftDir);
         RaftLogCheck.verify(raftDir);
         this.watchHub = new WatchHub(config.zone());
-        this.stateMachine = new ZoneStateMachine(config.zone(), liveDir, config.tuning().verifyOnOpen(),
+        this.stateMachine = new ZoneStateMachine(config.zone(), liveDir, config.tuning().verifyOnOpen(), config.tuning().journalBytes(),
                 new DiskGuard(config.dataDir(), config.tuning().diskReserveBytes()), System::currentTimeMillis, watchHub,
                 commitLatencyNanos);
         boolean fresh = isEmpty(raftDir);
@@ -205,6 +205,11 @@ public final class ZoneReplica implements AutoCloseable {
         return new RatisStore.QueryResultView(r.digest(), r.revision(), r.staleness().appliedIndex());
     }
 
+    /** What the backups read from this zone (see {@link BackupSource}). */
+    public BackupSource backupSource() {
+        return new Backups();
+    }
+
     private void tick() {
         try {
             var info = division.getInfo();
@@ -260,6 +265,75 @@ public final class ZoneReplica implements AutoCloseable {
             watchHub.close();
         }
         LOG.info("zone {}: store voter stopped", config.zone());
+    }
+
+    private final class Backups implements BackupSource {
+        @Override
+        public String region() {
+            return config.region();
+        }
+
+        @Override
+        public String clusterId() {
+            return config.clusterId();
+        }
+
+        @Override
+        public String zone() {
+            return config.zone();
+        }
+
+        @Override
+        public boolean leads() {
+            var info = division.getInfo();
+            return info.isLeader() && info.isLeaderReady();
+        }
+
+        @Override
+        public long currentTerm() {
+            return division.getInfo().getCurrentTerm();
+        }
+
+        @Override
+        public long appliedIndex() {
+            return division.getInfo().getLastAppliedIndex();
+        }
+
+        @Override
+        public long archivedIndex() {
+            return stateMachine.archivedIndex();
+        }
+
+        @Override
+        public long journalDropped() {
+            return stateMachine.journalDropped();
+        }
+
+        @Override
+        public JournalRead readJournal(long fromIndex, int maxEntries, long maxBytes) {
+            return stateMachine.readJournal(fromIndex, maxEntries, maxBytes);
+        }
+
+        @Override
+        public StatePosition checkpoint(Path target) throws IOException {
+            return stateMachine.checkpointForBackup(target);
+        }
+
+        @Override
+        public void markArchived(long index, Duration timeout) throws IOException {
+            try {
+                store.markArchived(index).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("zone " + config.zone() + ": recording the archive position " + index + " failed: "
+                        + e.getCause().getMessage(), e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IOException("zone " + config.zone() + ": recording the archive position " + index + " timed out after "
+                        + timeout.toMillis() + " ms");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
     }
 
     private final class Local implements RatisStore.LocalReplica {

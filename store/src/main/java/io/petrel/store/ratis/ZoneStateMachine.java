@@ -54,6 +54,7 @@ final class ZoneStateMachine extends BaseStateMachine {
     private final String zone;
     private final Path liveDir;
     private final boolean verifyOnOpen;
+    private final long journalBytes;
     private final DiskGuard diskGuard;
     private final LongSupplier clock;
     private final WatchHub watchHub;
@@ -66,11 +67,12 @@ final class ZoneStateMachine extends BaseStateMachine {
     private volatile Supplier<RoleInfoProto> roleInfo = () -> null;
     private volatile LongSupplier commitIndex = () -> -1;
 
-    ZoneStateMachine(String zone, Path liveDir, boolean verifyOnOpen, DiskGuard diskGuard, LongSupplier clock, WatchHub watchHub,
-                     LongConsumer commitLatencyNanos) {
+    ZoneStateMachine(String zone, Path liveDir, boolean verifyOnOpen, long journalBytes, DiskGuard diskGuard, LongSupplier clock,
+                     WatchHub watchHub, LongConsumer commitLatencyNanos) {
         this.zone = requireNonNull(zone, "zone");
         this.liveDir = requireNonNull(liveDir, "liveDir");
         this.verifyOnOpen = verifyOnOpen;
+        this.journalBytes = journalBytes;
         this.diskGuard = requireNonNull(diskGuard, "diskGuard");
         this.clock = requireNonNull(clock, "clock");
         this.watchHub = requireNonNull(watchHub, "watchHub");
@@ -159,7 +161,7 @@ final class ZoneStateMachine extends BaseStateMachine {
 
     private KvState openDb(Path dir) throws IOException {
         try {
-            return KvState.open(dir, verifyOnOpen);
+            return KvState.open(dir, verifyOnOpen, journalBytes);
         } catch (RocksDBException e) {
             throw new IOException("cannot open the store database in " + dir + ": " + e.getMessage(), e);
         }
@@ -265,7 +267,8 @@ final class ZoneStateMachine extends BaseStateMachine {
         var logData = entry.getStateMachineLogEntry().getLogData();
         KvState.Applied applied;
         try {
-            applied = s.apply(term, index, Codec.logEntryTime(logData), Codec.logEntryCommands(logData));
+            applied = s.apply(term, index, Codec.logEntryTime(logData), Codec.logEntryCommands(logData),
+                    journalBytes > 0 ? logData.toByteArray() : null);
         } catch (RocksDBException e) {
             // A replica that cannot apply an entry must not go on and diverge: stop the process.
             LOG.error("zone {}: FATAL: cannot apply log entry {} (term {}): {}; stopping so this replica cannot diverge",
@@ -422,5 +425,47 @@ final class ZoneStateMachine extends BaseStateMachine {
 
     CheckpointSnapshots snapshots() {
         return snapshots;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // For the backup archive
+
+    JournalRead readJournal(long fromIndex, int maxEntries, long maxBytes) {
+        dbLock.readLock().lock();
+        try {
+            KvState s = state;
+            if (s == null) {
+                throw new StoreException("zone " + zone + " is installing a snapshot; try again");
+            }
+            return s.readJournal(fromIndex, maxEntries, maxBytes);
+        } finally {
+            dbLock.readLock().unlock();
+        }
+    }
+
+    long archivedIndex() {
+        KvState s = state;
+        return s == null ? -1 : s.archivedIndex();
+    }
+
+    long journalDropped() {
+        KvState s = state;
+        return s == null ? 0 : s.journalDropped();
+    }
+
+    /** A RocksDB checkpoint of the live state in {@code target} (which must not exist), with its exact position. */
+    StatePosition checkpointForBackup(Path target) throws IOException {
+        dbLock.readLock().lock();
+        try {
+            KvState s = state;
+            if (s == null) {
+                throw new IOException("zone " + zone + " is installing a snapshot; try again");
+            }
+            return s.checkpointAt(target);
+        } catch (RocksDBException e) {
+            throw new IOException("checkpoint for a backup failed: " + e.getMessage(), e);
+        } finally {
+            dbLock.readLock().unlock();
+        }
     }
 }
