@@ -28,12 +28,17 @@ import io.petrel.api.http.Router;
 import io.petrel.api.namespace.NamespacePolicy;
 import io.petrel.api.namespace.NamespaceRegistry;
 import io.petrel.api.namespace.PolicyRegistry;
+import io.petrel.api.transfer.NamespaceExporter;
+import io.petrel.api.transfer.NamespaceImporter;
+import io.petrel.api.transfer.SyncPositions;
+import io.petrel.api.transfer.TransferApi;
 import io.petrel.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
@@ -100,6 +105,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final ArtifactsApi artifacts;
     private final BlobCollector blobCollector;
     private final AdminApi admin;
+    private final SyncPositions syncPositions;
+    private final TransferApi transfers;
     private final byte[] swagger;
 
     public OpenWhiskApi(Config config, Store store, ObjectMapper json, LongSupplier clock) {
@@ -129,6 +136,12 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.blobCollector = new BlobCollector(config.zone(), blobs,
                 Duration.ofMillis(Math.min(30_000, config.uploadAbandonAfter().toMillis() / 4)));
         this.admin = new AdminApi(config.zone(), config.adminKey(), namespaces, keys, policies, this::deleteTenantData);
+        // Exports and imports wait in the JVM's temporary folder while they are written or checked.
+        Path spool = Path.of(System.getProperty("java.io.tmpdir"));
+        this.syncPositions = new SyncPositions(store, json);
+        this.transfers = new TransferApi(new NamespaceExporter(store, blobs, json, clock, config.zone(), spool),
+                new NamespaceImporter(store, entities, blobs, policies, namespaces, syncPositions, json, clock, spool), syncPositions, spool,
+                config.zone());
         this.swagger = loadSwagger();
     }
 
@@ -164,6 +177,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         artifactStore.deleteNamespace(ns);
         policies.delete(ns);
         requests.deleteNamespace(ns);
+        syncPositions.delete(ns);
     }
 
     @Override
@@ -270,6 +284,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
             case "rules" -> rules.handle(call, rest);
             case "activations" -> activations.handle(call, rest);
             case "artifacts" -> artifacts.handle(call, rest);
+            case "export", "import", "sync" -> transfers.handle(call, collection, rest);
             case "limits" -> {
                 requireGet(ex);
                 call.requireOwn();

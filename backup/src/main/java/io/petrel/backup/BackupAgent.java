@@ -194,7 +194,8 @@ public final class BackupAgent implements AutoCloseable {
             try {
                 LOG.info("zone {}: taking a backup snapshot ({})", source.zone(), why);
                 SnapshotWriter.Result r = snapshots.write(source, breakAfter, Progress.NONE);
-                SnapshotManifest m = r.manifest();
+                // Retention and the next snapshot wait for the key count and digest, so that checkpoints never pile up.
+                SnapshotManifest m = r.complete().join();
                 if (breakAfter > 0) {
                     repository.write(BackupLayout.breakRecord(cluster, breakAfter, m.index()),
                             new BackupRepository.BreakRecord(breakAfter, m.index(), clock.millis(), why));
@@ -297,6 +298,7 @@ public final class BackupAgent implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        snapshots.close();
         repository.close();
     }
 }

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -21,7 +22,10 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 import static java.util.Objects.requireNonNull;
@@ -31,7 +35,7 @@ import static java.util.Objects.requireNonNull;
  * links, taken between two applied entries), whose files are uploaded by content. A table file
  * already in the target (every unchanged one: table files never change) is not uploaded again.
  */
-public final class SnapshotWriter {
+public final class SnapshotWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotWriter.class);
     private static final int SAMPLE = 256 * 1024;
 
@@ -40,6 +44,9 @@ public final class SnapshotWriter {
     private final Clock clock;
     /** Table files never change, so their digests are remembered by name and size between snapshots. */
     private final Map<String, String> tableDigests = new ConcurrentHashMap<>();
+    /** Two files digested at once: one thread waits on the disk while the other hashes. */
+    private final ExecutorService digester = Executors.newFixedThreadPool(2, Thread.ofPlatform().daemon().name("backup-digests-", 0).factory());
+    private final ExecutorService helpers = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("backup-summary").factory());
 
     public SnapshotWriter(BackupRepository repository, Path workDir, Clock clock) {
         this.repository = requireNonNull(repository, "repository");
@@ -47,8 +54,13 @@ public final class SnapshotWriter {
         this.clock = requireNonNull(clock, "clock");
     }
 
-    /** What one snapshot did: its manifest, and how much it uploaded (the rest was there already). */
-    public record Result(SnapshotManifest manifest, long uploadedBytes, int uploadedFiles, long millis) {
+    /**
+     * What one snapshot did: its manifest (restorable as soon as it is written), how much it uploaded
+     * (the rest was there already), and the manifest again once the key count and state digest are in
+     * it ({@code complete}).
+     */
+    public record Result(SnapshotManifest manifest, long uploadedBytes, int uploadedFiles, long millis,
+                         CompletableFuture<SnapshotManifest> complete) {
     }
 
     public Result write(BackupSource source, long breakAfter, Progress progress) throws IOException {
@@ -57,6 +69,8 @@ public final class SnapshotWriter {
         Path checkpoint = workDir.resolve("checkpoint-" + System.currentTimeMillis());
         deleteRecursively(checkpoint);
         StatePosition at = source.checkpoint(checkpoint);
+        long checkpointed = System.nanoTime();
+        CompletableFuture<StateImage.Summary> summary = CompletableFuture.completedFuture(null);
         try {
             String cluster = BackupLayout.clusterName(source.clusterId());
             List<Path> files = files(checkpoint);
@@ -65,26 +79,32 @@ public final class SnapshotWriter {
                 total += Files.size(f);
             }
             ObjectCodec codec = repository.codec();
-            List<SnapshotManifest.FileEntry> entries = new ArrayList<>();
+            // Digests are computed a file ahead of the upload, so reading one file overlaps writing the one before.
+            List<CompletableFuture<SnapshotManifest.FileEntry>> pending = new ArrayList<>();
             for (Path f : files) {
-                String name = f.getFileName().toString();
-                long size = Files.size(f);
-                String sha = digestOf(f, name, size);
-                Encoding encoding = codec.encoding(worthCompressing(f, name));
-                entries.add(new SnapshotManifest.FileEntry(name, size, sha, BackupLayout.file(sha, encoding.tag()), -1, encoding));
+                pending.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        String name = f.getFileName().toString();
+                        long size = Files.size(f);
+                        String sha = digestOf(f, name, size);
+                        Encoding encoding = codec.encoding(worthCompressing(f, name));
+                        return new SnapshotManifest.FileEntry(name, size, sha, BackupLayout.file(sha, encoding.tag()), -1, encoding);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, digester));
             }
             Encoding base = codec.encoding(true);
-            SnapshotManifest pending = new SnapshotManifest(SnapshotManifest.FORMAT, source.region(), source.clusterId(), source.zone(),
-                    at.term(), at.index(), at.revision(), at.clock(), clock.millis(), -1, "pending", base, entries, breakAfter);
-            // Prune must not collect the files of a snapshot still being written.
-            repository.write(BackupLayout.pending(cluster, at.index()), pending);
+            long takenAt = clock.millis();
             long uploaded = 0;
             int uploadedFiles = 0;
             long done = 0;
             List<SnapshotManifest.FileEntry> stored = new ArrayList<>();
             for (int i = 0; i < files.size(); i++) {
                 Path f = files.get(i);
-                SnapshotManifest.FileEntry e = entries.get(i);
+                SnapshotManifest.FileEntry e = join(pending.get(i));
+                // Prune must not collect the files of a snapshot still being written: each is named before it is looked for.
+                markPending(cluster, at, takenAt, base, breakAfter, source, stored, e);
                 var existing = repository.target().stat(e.object());
                 long storedSize;
                 if (existing.isPresent()) {
@@ -98,24 +118,88 @@ public final class SnapshotWriter {
                 done += e.size();
                 progress.update("snapshot", done, total);
             }
-            long keys;
-            String digest;
-            // Opening the checkpoint changes its folder (a new manifest, a log), so it is read only after the upload.
-            try (StateImage image = StateImage.open(checkpoint)) {
-                keys = image.keyCount();
-                digest = image.digest();
-            }
+            // Restorable now: every file is stored and named with its sha256. The key count and state digest
+            // (a cross-check a restore makes on top) follow in the same manifest when the content is read.
             SnapshotManifest manifest = new SnapshotManifest(SnapshotManifest.FORMAT, source.region(), source.clusterId(), source.zone(),
-                    at.term(), at.index(), at.revision(), at.clock(), pending.takenAt(), keys, digest, base, stored, breakAfter);
+                    at.term(), at.index(), at.revision(), at.clock(), takenAt, -1, SnapshotManifest.DIGEST_PENDING, base, stored, breakAfter);
             repository.write(BackupLayout.snapshot(cluster, at.index()), manifest);
             repository.target().delete(BackupLayout.pending(cluster, at.index()));
             long millis = (System.nanoTime() - started) / 1_000_000;
-            LOG.info("zone {}: backup snapshot at term {} index {} (revision {}, {} keys, {} bytes in {} files) written to {} in {} ms; "
-                            + "uploaded {} bytes in {} files, the rest was there", source.zone(), at.term(), at.index(), at.revision(), keys,
-                    total, files.size(), repository.target().describe(), millis, uploaded, uploadedFiles);
-            return new Result(manifest, uploaded, uploadedFiles, millis);
+            // The content is read after the upload (from the page cache by then), so it never slows the
+            // snapshot down; read-only, so the checkpoint does not change.
+            summary = CompletableFuture.supplyAsync(() -> {
+                try (StateImage image = StateImage.openReadOnly(checkpoint)) {
+                    return image.summary();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, helpers);
+            final long bytes = total;
+            final long up = uploaded;
+            final int upFiles = uploadedFiles;
+            final int fileCount = files.size();
+            CompletableFuture<SnapshotManifest> complete = summary.thenApply(content -> {
+                SnapshotManifest whole = new SnapshotManifest(manifest.format(), manifest.region(), manifest.clusterId(), manifest.zone(),
+                        manifest.term(), manifest.index(), manifest.revision(), manifest.clock(), manifest.takenAt(), content.keys(),
+                        content.digest(), manifest.encoding(), manifest.files(), manifest.breakAfter());
+                try {
+                    repository.write(BackupLayout.snapshot(cluster, at.index()), whole);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                LOG.info("zone {}: backup snapshot at term {} index {} (revision {}, {} keys, {} bytes in {} files) written to {} in {} ms "
+                                + "(checkpoint {} ms); uploaded {} bytes in {} files, the rest was there; key count and state digest recorded "
+                                + "{} ms after the start", source.zone(), at.term(), at.index(), at.revision(), content.keys(), bytes, fileCount,
+                        repository.target().describe(), millis, (checkpointed - started) / 1_000_000, up, upFiles,
+                        (System.nanoTime() - started) / 1_000_000);
+                return whole;
+            });
+            CompletableFuture<SnapshotManifest> cleaned = complete.whenComplete((m, e) -> deleteQuietly(checkpoint));
+            summary = null;
+            return new Result(manifest, uploaded, uploadedFiles, millis, cleaned);
         } finally {
-            deleteRecursively(checkpoint);
+            if (summary != null) {
+                // Failed before the content was handed over: nothing reads the checkpoint any more once its summary stops.
+                summary.exceptionally(e -> null).join();
+                deleteRecursively(checkpoint);
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            deleteRecursively(dir);
+        } catch (IOException e) {
+            LOG.warn("cannot delete the backup checkpoint {}: {}", dir, e.toString());
+        }
+    }
+
+    /**
+     * Names the files uploaded so far and the next one in the pending manifest (rewritten for the first
+     * file, every 16th, and every large one), so that prune never collects a file a snapshot is about to use.
+     */
+    private void markPending(String cluster, StatePosition at, long takenAt, Encoding base, long breakAfter, BackupSource source,
+                             List<SnapshotManifest.FileEntry> stored, SnapshotManifest.FileEntry next) throws IOException {
+        if (stored.isEmpty() || next.size() > 4 * 1024 * 1024 || stored.size() % 16 == 0) {
+            List<SnapshotManifest.FileEntry> named = new ArrayList<>(stored);
+            named.add(next);
+            repository.write(BackupLayout.pending(cluster, at.index()), new SnapshotManifest(SnapshotManifest.FORMAT, source.region(),
+                    source.clusterId(), source.zone(), at.term(), at.index(), at.revision(), at.clock(), takenAt, -1, "pending", base, named,
+                    breakAfter));
+        }
+    }
+
+    private static <T> T join(CompletableFuture<T> f) throws IOException {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException u) {
+                throw u.getCause();
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(e.getCause());
         }
     }
 
@@ -167,6 +251,12 @@ public final class SnapshotWriter {
             return true;
         }
         return Zstd.compress(sample, 1).length < sample.length * 9L / 10;
+    }
+
+    @Override
+    public void close() {
+        digester.shutdownNow();
+        helpers.shutdownNow();
     }
 
     static List<Path> files(Path dir) throws IOException {

@@ -52,6 +52,10 @@ final class RestoreCommand implements Callable<Integer> {
     @Mixin
     HiddenRegionOptions hidden;
 
+    @Option(names = "--deep", description = "also read the restored state's content to count its keys and digest it "
+            + "(every file's sha256 is checked either way)")
+    boolean deep;
+
     @Option(names = "--zones", defaultValue = "3", description = "zones of the restored region, for a folder without one (default 3)")
     int zones;
 
@@ -75,7 +79,7 @@ final class RestoreCommand implements Callable<Integer> {
             RestorePlan plan = new BackupCatalog(repo).plan(from.cluster(), target);
             System.err.printf("restoring %s of cluster %s from %s: snapshot at index %d and %d archive segments%n", target, plan.cluster(),
                     repo.target().describe(), plan.snapshot().index(), plan.segments().size());
-            Restorer.Result r = new Restorer(repo).restore(plan, work.resolve("state"), true, progress);
+            Restorer.Result r = new Restorer(repo).restore(plan, work.resolve("state"), true, deep, progress);
             progress.close();
             String clusterId = UUID.randomUUID().toString();
             RegionLayout layout;
@@ -93,9 +97,10 @@ final class RestoreCommand implements Callable<Integer> {
                 Files2.copyState(work.resolve("state"), z.dataDir().resolve("state"));
             }
             layout.save();
-            System.out.printf("restored cluster %s to log index %d (term %d, revision %d, last entry at %s): %d keys, digest %s, "
-                            + "%d archived entries replayed in %d ms%n", r.cluster(), r.position().index(), r.position().term(),
-                    r.position().revision(), Instant.ofEpochMilli(r.lastEntryTime()), r.keys(), r.digest(), r.entriesReplayed(), r.millis());
+            System.out.printf("restored cluster %s to log index %d (term %d, revision %d, last entry at %s)%s: %d archived entries "
+                            + "replayed in %d ms%n", r.cluster(), r.position().index(), r.position().term(), r.position().revision(),
+                    Instant.ofEpochMilli(r.lastEntryTime()), r.keys() < 0 ? "" : ", " + r.keys() + " keys, digest " + r.digest(),
+                    r.entriesReplayed(), r.millis());
             System.out.printf("new cluster %s in %s (%d zones); serve it with: ./petrel up --data %s%n", clusterId, dir, layout.zones().size(), dir);
             return 0;
         } finally {

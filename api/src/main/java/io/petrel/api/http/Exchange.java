@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -240,6 +241,25 @@ public final class Exchange {
     /** The body as a stream, for uploads too large to hold. */
     public InputStream bodyStream() {
         return Content.Source.asInputStream(request);
+    }
+
+    /**
+     * Sends an interim answer (such as 102 Processing) while a long request works, so that a proxy in
+     * front sees the connection alive; false if it could not be sent or the final answer has begun.
+     */
+    public boolean interim(int status) {
+        if (answered) {
+            return false;
+        }
+        try {
+            response.writeInterim(status, HttpFields.EMPTY).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            return false;
+        }
     }
 
     public void setHeader(String name, String value) {

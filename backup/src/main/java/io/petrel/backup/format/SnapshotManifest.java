@@ -17,6 +17,8 @@ public record SnapshotManifest(String format, String region, String clusterId, S
                                long clock, long takenAt, long keys, String digest, Encoding encoding, List<FileEntry> files,
                                long breakAfter) {
     public static final String FORMAT = "petrel-backup-snapshot/1";
+    /** The digest of a snapshot whose content is still being read (its key count is then -1). */
+    public static final String DIGEST_PENDING = "pending";
 
     public SnapshotManifest {
         requireNonNull(format, "format");
@@ -24,6 +26,11 @@ public record SnapshotManifest(String format, String region, String clusterId, S
         requireNonNull(digest, "digest");
         requireNonNull(encoding, "encoding");
         files = List.copyOf(files);
+    }
+
+    /** Whether the key count and state digest are recorded yet (a restore checks them only then). */
+    public boolean hasSummary() {
+        return keys >= 0 && !DIGEST_PENDING.equals(digest);
     }
 
     public long bytes() {

@@ -63,7 +63,7 @@ public final class AdminTarget {
     }
 
     /** The shared gateway address, each gateway instance's own, then each zone's API (if every gateway is gone). */
-    static List<URI> localEndpoints(RegionLayout layout) {
+    public static List<URI> localEndpoints(RegionLayout layout) {
         List<URI> out = new ArrayList<>();
         if (layout.sharedApi() != null) {
             out.add(URI.create("http://" + layout.sharedApi()));

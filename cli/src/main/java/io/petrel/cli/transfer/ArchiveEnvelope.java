@@ -12,7 +12,7 @@ import java.io.OutputStream;
  *
  * <p>ENCRYPTION GOES HERE: {@code --encrypt-key-file} is meant to choose an envelope that encrypts
  * (AES-256-GCM, as backups are). Only {@link #PLAIN} exists today; the commands pick it in
- * {@code NamespaceTransferOptions.envelope()}.
+ * {@code io.petrel.cli.TransferCommands#envelope()}.
  */
 public interface ArchiveEnvelope {
     /** The file as it goes to disk; closing the returned stream finishes and closes {@code file}. */

@@ -119,6 +119,18 @@ final class KvState implements AutoCloseable {
      * {@code journalBudget} bytes (0: none) for the backup archive.
      */
     static KvState open(Path dir, boolean verify, long journalBudget) throws RocksDBException {
+        return open(dir, verify, journalBudget, false);
+    }
+
+    /**
+     * Opens a state read-only: nothing in {@code dir} changes, so its files can be copied while it is
+     * read (a backup snapshot reads its checkpoint's content while uploading its files).
+     */
+    static KvState openReadOnly(Path dir) throws RocksDBException {
+        return open(dir, false, 0, true);
+    }
+
+    private static KvState open(Path dir, boolean verify, long journalBudget, boolean readOnly) throws RocksDBException {
         LRUCache cache = new LRUCache(16L * 1024 * 1024);
         ColumnFamilyOptions cfOptions = new ColumnFamilyOptions()
                 .setWriteBufferSize(8L * 1024 * 1024)
@@ -138,7 +150,8 @@ final class KvState implements AutoCloseable {
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
-            db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+            db = readOnly ? RocksDB.openReadOnly(dbOptions, dir.toString(), descriptors, handles)
+                    : RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         } catch (RocksDBException e) {
             dbOptions.close();
             cfOptions.close();
@@ -665,10 +678,20 @@ final class KvState implements AutoCloseable {
      * log prefix have the same digest.
      */
     String digest() {
+        return summary().digest();
+    }
+
+    /** The digest and the number of keys, in one pass over the data. */
+    record Summary(String digest, long keys) {
+    }
+
+    Summary summary() {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            long keys = 0;
             try (RocksIterator it = db.newIterator(data)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
+                    keys++;
                     sha.update(lengthPrefix(it.key()));
                     sha.update(it.key());
                     sha.update(lengthPrefix(it.value()));
@@ -682,7 +705,7 @@ final class KvState implements AutoCloseable {
                 }
             }
             sha.update(longBytes(revision));
-            return HexFormat.of().formatHex(sha.digest());
+            return new Summary(HexFormat.of().formatHex(sha.digest()), keys);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

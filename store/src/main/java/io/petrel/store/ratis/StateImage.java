@@ -25,10 +25,27 @@ public final class StateImage implements AutoCloseable {
 
     /** Opens (creating if missing) the state in {@code dir}, checking every table file's checksums. */
     public static StateImage open(Path dir) throws IOException {
+        return open(dir, true);
+    }
+
+    /**
+     * Opens the state in {@code dir}; without {@code verifyTables} the table files' checksums are not
+     * read first (for files just checked another way, e.g. against a manifest's sha256).
+     */
+    public static StateImage open(Path dir, boolean verifyTables) throws IOException {
         try {
-            return new StateImage(dir, KvState.open(dir, true, 0));
+            return new StateImage(dir, KvState.open(dir, verifyTables, 0));
         } catch (RocksDBException e) {
             throw new IOException("cannot open the state in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens the state in {@code dir} read-only: its files do not change while it is open (applying entries is refused). */
+    public static StateImage openReadOnly(Path dir) throws IOException {
+        try {
+            return new StateImage(dir, KvState.openReadOnly(dir));
+        } catch (RocksDBException e) {
+            throw new IOException("cannot open the state in " + dir + " read-only: " + e.getMessage(), e);
         }
     }
 
@@ -70,6 +87,15 @@ public final class StateImage implements AutoCloseable {
 
     public long keyCount() {
         return state.keyCount();
+    }
+
+    /** The digest and key count in one pass (what a backup records and a restore checks). */
+    public Summary summary() {
+        KvState.Summary s = state.summary();
+        return new Summary(s.digest(), s.keys());
+    }
+
+    public record Summary(String digest, long keys) {
     }
 
     public Optional<KeyValue> get(String key) {

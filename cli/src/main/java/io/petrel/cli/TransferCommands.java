@@ -1,0 +1,59 @@
+package io.petrel.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.petrel.cli.transfer.ArchiveEnvelope;
+import io.petrel.cli.transfer.TenantClient;
+import io.petrel.cli.transfer.TenantTarget;
+import io.petrel.cli.transfer.TransferProgress;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+
+/** What {@code ns export}, {@code ns import} and {@code ns sync} share: the client, the envelope, progress, and how a report reads. */
+final class TransferCommands {
+    private TransferCommands() {
+    }
+
+    static TenantClient client(TenantTarget target) throws IOException {
+        return target.connect(System.getenv(), () -> {
+            try {
+                return RegionOptions.lastRegion();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** How archive files are kept on disk. ENCRYPTION GOES HERE: {@code --encrypt-key-file} will choose an encrypting envelope. */
+    static ArchiveEnvelope envelope() {
+        return ArchiveEnvelope.PLAIN;
+    }
+
+    /** Progress lines for one transfer, on the command's error stream. */
+    static TransferProgress progress(CommandSpec spec, String label) {
+        return new TransferProgress(label, spec.commandLine().getErr(), System::nanoTime);
+    }
+
+    /** {@code created 3, overwritten 1, ...}: the counts of an import report. */
+    static String counts(JsonNode report) {
+        return String.format(Locale.ROOT, "created %d, overwritten %d, skipped %d, deleted %d, unchanged %d", count(report, "created"),
+                count(report, "overwritten"), count(report, "skipped"), count(report, "deleted"), report.path("unchanged").path("count").asInt());
+    }
+
+    private static int count(JsonNode report, String what) {
+        return report.path(what).path("count").asInt();
+    }
+
+    /** One line per item a report names: what happens to it. */
+    static void itemLines(JsonNode report, PrintStream out) {
+        String[][] verbs = {{"created", "create"}, {"overwritten", "overwrite"}, {"skipped", "skip"}, {"deleted", "delete"}, {"kept", "keep"}};
+        for (String[] v : verbs) {
+            for (JsonNode name : report.path(v[0]).path("names")) {
+                out.printf("  %-9s %s%n", v[1], name.asText());
+            }
+        }
+    }
+}
