@@ -43,6 +43,13 @@ final class NamespaceExportCommand implements Callable<Integer> {
             description = "only what changed after store revision REV, with the names of everything present (an archive for `ns import --on-conflict replace`)")
     Long since;
 
+    @Option(names = "--encrypt-key-file", paramLabel = "FILE",
+            description = "encrypt the archive (AES-256-GCM) with this 32-byte key (raw, hex or base64); the key never leaves this machine")
+    Path encryptKeyFile;
+
+    @Option(names = "--encrypt-key-env", paramLabel = "VAR", description = "encrypt with the key in this environment variable")
+    String encryptKeyEnv;
+
     @Mixin
     TenantTarget target;
 
@@ -65,7 +72,7 @@ final class NamespaceExportCommand implements Callable<Integer> {
             } catch (ArchiveException e) {
                 throw new TenantClient.TransferException(0, "the archive the region sent is not whole (" + e.getMessage() + "); export again");
             }
-            ArchiveEnvelope envelope = TransferCommands.envelope();
+            ArchiveEnvelope envelope = TransferCommands.envelope(TransferCommands.key(encryptKeyFile, encryptKeyEnv));
             if (envelope.plain()) {
                 Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } else {

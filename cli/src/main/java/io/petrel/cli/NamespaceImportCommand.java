@@ -54,6 +54,12 @@ final class NamespaceImportCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the import's report as JSON")
     boolean printJson;
 
+    @Option(names = "--key-file", paramLabel = "FILE", description = "the key of an encrypted archive")
+    Path keyFile;
+
+    @Option(names = "--key-env", paramLabel = "VAR", description = "an environment variable holding the key of an encrypted archive")
+    String keyEnv;
+
     @Mixin
     TenantTarget target;
 
@@ -67,7 +73,7 @@ final class NamespaceImportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("cannot read " + file);
         }
         TenantClient client = TransferCommands.client(target);
-        ArchiveEnvelope envelope = TransferCommands.envelope();
+        ArchiveEnvelope envelope = TransferCommands.envelopeOf(file, TransferCommands.key(keyFile, keyEnv));
         Path plain = envelope.plain() ? file : Files.createTempFile("petrel-import-", ".zip");
         try {
             if (!envelope.plain()) {

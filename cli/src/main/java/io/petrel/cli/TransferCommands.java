@@ -1,7 +1,9 @@
 package io.petrel.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.petrel.backup.format.BackupKey;
 import io.petrel.cli.transfer.ArchiveEnvelope;
+import io.petrel.cli.transfer.SealedEnvelope;
 import io.petrel.cli.transfer.TenantClient;
 import io.petrel.cli.transfer.TenantTarget;
 import io.petrel.cli.transfer.TransferProgress;
@@ -10,7 +12,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 
 /** What {@code ns export}, {@code ns import} and {@code ns sync} share: the client, the envelope, progress, and how a report reads. */
 final class TransferCommands {
@@ -27,9 +31,32 @@ final class TransferCommands {
         });
     }
 
-    /** How archive files are kept on disk. ENCRYPTION GOES HERE: {@code --encrypt-key-file} will choose an encrypting envelope. */
-    static ArchiveEnvelope envelope() {
-        return ArchiveEnvelope.PLAIN;
+    /** How an exported archive goes to disk: encrypted with {@code key} if one is given, else as the plain zip. */
+    static ArchiveEnvelope envelope(Optional<BackupKey> key) {
+        return key.<ArchiveEnvelope>map(SealedEnvelope::new).orElse(ArchiveEnvelope.PLAIN);
+    }
+
+    /** How an archive file on disk is read: it says itself whether it is encrypted, and with which key. */
+    static ArchiveEnvelope envelopeOf(Path file, Optional<BackupKey> key) throws IOException {
+        Optional<String> needed = SealedEnvelope.keyOf(file);
+        if (needed.isEmpty()) {
+            return ArchiveEnvelope.PLAIN;
+        }
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException(file + " is encrypted (key " + needed.get() + "); give its key with --key-file or --key-env");
+        }
+        return new SealedEnvelope(key.get());
+    }
+
+    /** A key from {@code --...-key-file} or {@code --...-key-env}, if either is given. */
+    static Optional<BackupKey> key(Path keyFile, String keyEnv) throws IOException {
+        if (keyFile != null && keyEnv != null) {
+            throw new IllegalArgumentException("give a key file or a key variable, not both");
+        }
+        if (keyFile != null) {
+            return Optional.of(BackupKey.fromFile(keyFile));
+        }
+        return keyEnv == null ? Optional.empty() : Optional.of(BackupKey.fromEnv(keyEnv, System.getenv()));
     }
 
     /** Progress lines for one transfer, on the command's error stream. */

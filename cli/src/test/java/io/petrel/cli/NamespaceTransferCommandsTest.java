@@ -144,6 +144,39 @@ class NamespaceTransferCommandsTest {
     }
 
     @Test
+    void anEncryptedExportNeedsItsKeyToBeImported() throws Exception {
+        String k1 = createNamespace(sourceApi, "sealed");
+        String k2 = createNamespace(targetApi, "sealed");
+        put(sourceApi, k1, "/actions/secret", action("function main() { return {secret: 'the tenant only'} }"));
+        Path key = dir.resolve("tenant.key");
+        Files.writeString(key, java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(32)));
+        Path wrongKey = dir.resolve("wrong.key");
+        Files.writeString(wrongKey, java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(32)));
+        Path file = dir.resolve("sealed.archive");
+        ok(PetrelCli.run("ns", "export", "sealed", "--out", file.toString(), "--encrypt-key-file", key.toString(), "--api", sourceApi,
+                "--auth", k1));
+        String stored = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        assertThat(stored).startsWith("PETREL-SEALED-NAMESPACE-ARCHIVE/1").doesNotContain("the tenant only").doesNotContain("manifest.json");
+
+        PetrelCli.Result noKey = PetrelCli.run("ns", "import", file.toString(), "--api", targetApi, "--auth", k2);
+        assertThat(noKey.code()).isNotZero();
+        assertThat(noKey.err()).contains("is encrypted").contains("--key-file");
+        PetrelCli.Result wrong = PetrelCli.run("ns", "import", file.toString(), "--key-file", wrongKey.toString(), "--api", targetApi, "--auth", k2);
+        assertThat(wrong.code()).isNotZero();
+        assertThat(wrong.err()).contains("wrong key");
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length - 100] ^= 1;
+        Path changed = dir.resolve("changed.archive");
+        Files.write(changed, bytes);
+        PetrelCli.Result tampered = PetrelCli.run("ns", "import", changed.toString(), "--key-file", key.toString(), "--api", targetApi, "--auth", k2);
+        assertThat(tampered.code()).isNotZero();
+        assertThat(send(targetApi, k2, "GET", "/api/v1/namespaces/_/actions", null).body()).isEqualTo("[]");
+
+        ok(PetrelCli.run("ns", "import", file.toString(), "--key-file", key.toString(), "--api", targetApi, "--auth", k2));
+        assertThat(send(targetApi, k2, "GET", "/api/v1/namespaces/_/actions/secret", null).body()).contains("the tenant only");
+    }
+
+    @Test
     void exportThenImportWithEachPolicyFromTheCommandLine() throws Exception {
         String k1 = createNamespace(sourceApi, "acme");
         String k2 = createNamespace(targetApi, "acme");

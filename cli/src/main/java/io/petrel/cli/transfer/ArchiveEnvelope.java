@@ -10,9 +10,8 @@ import java.io.OutputStream;
  * back ({@link #open}); {@code petrel ns export} and {@code petrel ns import} send every file through
  * one.
  *
- * <p>ENCRYPTION GOES HERE: {@code --encrypt-key-file} is meant to choose an envelope that encrypts
- * (AES-256-GCM, as backups are). Only {@link #PLAIN} exists today; the commands pick it in
- * {@code io.petrel.cli.TransferCommands#envelope()}.
+ * <p>{@link #PLAIN} keeps the zip as it is; {@link SealedEnvelope} encrypts it (AES-256-GCM, as backups
+ * are) for {@code ns export --encrypt-key-file}, and {@code ns import} recognises it by its header.
  */
 public interface ArchiveEnvelope {
     /** The file as it goes to disk; closing the returned stream finishes and closes {@code file}. */
