@@ -30,6 +30,7 @@ import io.petrel.api.namespace.NamespaceRegistry;
 import io.petrel.api.namespace.PolicyRegistry;
 import io.petrel.api.transfer.NamespaceExporter;
 import io.petrel.api.transfer.NamespaceImporter;
+import io.petrel.api.transfer.PastStates;
 import io.petrel.api.transfer.SyncPositions;
 import io.petrel.api.transfer.TransferApi;
 import io.petrel.store.Store;
@@ -110,6 +111,11 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final byte[] swagger;
 
     public OpenWhiskApi(Config config, Store store, ObjectMapper json, LongSupplier clock) {
+        this(config, store, json, clock, Optional.empty());
+    }
+
+    /** With {@code past} (the region's backups), a namespace can be restored to its state at a past time. */
+    public OpenWhiskApi(Config config, Store store, ObjectMapper json, LongSupplier clock, Optional<PastStates> past) {
         this.config = requireNonNull(config, "config");
         requireNonNull(store, "store");
         requireNonNull(json, "json");
@@ -141,7 +147,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.syncPositions = new SyncPositions(store, json);
         this.transfers = new TransferApi(new NamespaceExporter(store, blobs, json, clock, config.zone(), spool),
                 new NamespaceImporter(store, entities, blobs, policies, namespaces, syncPositions, json, clock, spool), syncPositions, spool,
-                config.zone());
+                config.zone(), past, then -> new NamespaceExporter(then, new BlobStore(then, json, clock, config.uploadAbandonAfter()), json,
+                        clock, config.zone(), spool));
         this.swagger = loadSwagger();
     }
 
@@ -284,7 +291,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
             case "rules" -> rules.handle(call, rest);
             case "activations" -> activations.handle(call, rest);
             case "artifacts" -> artifacts.handle(call, rest);
-            case "export", "import", "sync" -> transfers.handle(call, collection, rest);
+            case "export", "import", "sync", "restore" -> transfers.handle(call, collection, rest);
             case "limits" -> {
                 requireGet(ex);
                 call.requireOwn();

@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code petrel ns create|list|get|delete}: tenants, through the admin API. */
 @Command(name = "ns", mixinStandardHelpOptions = true, description = "Create, list, show or delete namespaces (tenants); export, import or sync one.",
-        subcommands = {NamespaceExportCommand.class, NamespaceImportCommand.class, NamespaceSyncCommand.class})
+        subcommands = {NamespaceExportCommand.class, NamespaceImportCommand.class, NamespaceSyncCommand.class, NamespaceRestoreCommand.class})
 final class NamespaceCommand extends AdminCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a namespace and its first key; prints the key.")

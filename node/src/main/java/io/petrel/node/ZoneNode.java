@@ -7,8 +7,11 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.petrel.api.OpenWhiskApi;
 import io.petrel.api.http.ApiServer;
+import io.petrel.api.transfer.PastStates;
 import io.petrel.backup.BackupAgent;
 import io.petrel.backup.BackupConfig;
+import io.petrel.backup.BackupLayout;
+import io.petrel.backup.PastStateStore;
 import io.petrel.backup.target.BackupTargets;
 import io.petrel.store.Store;
 import io.petrel.store.ratis.ZoneReplica;
@@ -78,8 +81,11 @@ public final class ZoneNode implements AutoCloseable {
             NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, backups, metrics, json);
             http.start();
             ApiSettings settings = config.api();
+            Optional<PastStates> past = backups.map(agent -> time -> PastStateStore.restore(agent.repository(),
+                    Optional.of(BackupLayout.clusterName(config.clusterId())), time,
+                    config.dataDir().resolve("backup-work").resolve("past-" + System.nanoTime())));
             OpenWhiskApi api = new OpenWhiskApi(new OpenWhiskApi.Config(config.zone(), readAdminKey(settings), settings.activationRetention()), store, json,
-                    System::currentTimeMillis);
+                    System::currentTimeMillis, past);
             List<ApiServer.Listen> listens = new ArrayList<>();
             listens.add(new ApiServer.Listen(settings.host(), settings.port(), false));
             settings.shared().ifPresent(s -> listens.add(new ApiServer.Listen(s.host(), s.port(), true)));

@@ -49,9 +49,22 @@ public final class TransferApi {
     private final Path spoolDir;
     private final String zone;
     private final Semaphore transfers = new Semaphore(CONCURRENT_TRANSFERS, true);
+    private final Optional<PastStates> past;
+    private final java.util.function.Function<io.petrel.store.Store, NamespaceExporter> exporterOver;
 
     /** {@code spoolDir}: where an export waits until its length is known. */
     public TransferApi(NamespaceExporter exporter, NamespaceImporter importer, SyncPositions positions, Path spoolDir, String zone) {
+        this(exporter, importer, positions, spoolDir, zone, Optional.empty(), null);
+    }
+
+    /**
+     * With {@code past} (the backups), {@code POST .../restore?toTime=T} brings a namespace back to its
+     * state at T; {@code exporterOver} builds an exporter over such a past state.
+     */
+    public TransferApi(NamespaceExporter exporter, NamespaceImporter importer, SyncPositions positions, Path spoolDir, String zone,
+                       Optional<PastStates> past, java.util.function.Function<io.petrel.store.Store, NamespaceExporter> exporterOver) {
+        this.past = past;
+        this.exporterOver = exporterOver;
         this.exporter = requireNonNull(exporter, "exporter");
         this.importer = requireNonNull(importer, "importer");
         this.positions = requireNonNull(positions, "positions");
@@ -74,6 +87,10 @@ public final class TransferApi {
             case "import" -> {
                 requireMethod(ex, "POST");
                 importArchive(call);
+            }
+            case "restore" -> {
+                requireMethod(ex, "POST");
+                restore(call);
             }
             case "sync" -> {
                 requireMethod(ex, "GET");
@@ -174,6 +191,59 @@ public final class TransferApi {
             LOG.info("zone {}: archive refused for namespace {}: {}", zone, ns, e.getMessage());
             ex.discardUnreadBody(DRAINED_ON_REFUSAL);
             throw ApiException.badRequest("The archive was refused, and nothing was changed: " + e.getMessage() + ".");
+        } finally {
+            transfers.release();
+        }
+    }
+
+    /**
+     * Brings one namespace back to its state at {@code toTime}: the region's state then is rebuilt from
+     * the backups in a scratch folder, the namespace is exported from it and imported with
+     * {@code replace} semantics; no other namespace is touched. The caller's own key is kept.
+     */
+    private void restore(Call call) throws IOException {
+        Exchange ex = call.exchange();
+        String ns = call.namespace();
+        if (call.who().role() != Role.ADMIN) {
+            throw new ApiException(403, "A restore replaces namespace " + ns + "'s content, policy and keys, so it needs an admin key of it;"
+                    + " this is a '" + call.who().role().id() + "' key.");
+        }
+        if (past.isEmpty()) {
+            throw new ApiException(501, "This region keeps no backups (backup.target is not set), so no namespace can be restored from them.");
+        }
+        String t = ex.param("toTime").orElseThrow(() -> ApiException.badRequest("Give the time to restore to: toTime=2026-12-01T16:30:00Z."));
+        java.time.Instant time;
+        try {
+            time = t.matches("\\d{10,}") ? java.time.Instant.ofEpochMilli(Long.parseLong(t)) : java.time.OffsetDateTime.parse(t).toInstant();
+        } catch (RuntimeException e) {
+            throw ApiException.badRequest("toTime must be ISO-8601 with an offset (2026-12-01T16:30:00Z) or epoch milliseconds, not '" + t + "'.");
+        }
+        ImportOptions options = new ImportOptions(ns, OnConflict.REPLACE, ex.flag("dryRun"), true, Optional.of(call.who().uuid()));
+        acquire();
+        try (Heartbeat alive = Heartbeat.start(ex)) {
+            long t0 = System.nanoTime();
+            Files.createDirectories(spoolDir);
+            Path file = Files.createTempFile(spoolDir, "petrel-restore-", ".zip");
+            try {
+                try (io.petrel.store.Store then = past.get().at(time);
+                     OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024)) {
+                    exporterOver.apply(then).export(NamespaceExporter.Request.full(ns), out);
+                } catch (ApiException e) {
+                    throw e.status() == 404 ? new ApiException(404, "Namespace " + ns + " did not exist at " + time + ".") : e;
+                } catch (IOException e) {
+                    throw new ApiException(409, "Namespace " + ns + " cannot be restored to " + time + ": " + e.getMessage());
+                }
+                ImportReport r;
+                try (InputStream in = Files.newInputStream(file)) {
+                    r = importer.importArchive(in, options);
+                }
+                LOG.info("zone {}: namespace {} {} to its state at {} by key {}: {} created, {} overwritten, {} deleted, {} unchanged in {} ms",
+                        zone, ns, options.dryRun() ? "checked for a restore" : "restored", time, call.who().uuid(), r.created().size(),
+                        r.overwritten().size(), r.deleted().size(), r.unchanged(), (System.nanoTime() - t0) / 1_000_000);
+                ex.reply(200, r.toJson());
+            } finally {
+                Files.deleteIfExists(file);
+            }
         } finally {
             transfers.release();
         }

@@ -113,6 +113,13 @@ public final class TenantClient {
     }
 
     /** Where namespace {@code ns}'s copy stands in this region, if it is one. */
+    /** Brings namespace {@code ns} back to its state at {@code toTime} from the region's backups; the answer is the import's report. */
+    public JsonNode restore(String ns, String toTime, boolean dryRun) {
+        HttpResponse<String> r = send("/api/v1/namespaces/" + encode(ns) + "/restore?toTime=" + encode(toTime) + (dryRun ? "&dryRun=true" : ""),
+                "POST", HttpRequest.BodyPublishers.noBody(), false, HttpResponse.BodyHandlers.ofString());
+        return parse(r.body(), r.uri());
+    }
+
     public Optional<JsonNode> syncPosition(String ns) {
         try {
             HttpResponse<String> r = send("/api/v1/namespaces/" + encode(ns) + "/sync", "GET", HttpRequest.BodyPublishers.noBody(), true,
