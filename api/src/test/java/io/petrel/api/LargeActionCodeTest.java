@@ -131,6 +131,29 @@ class LargeActionCodeTest {
         return a.toString();
     }
 
+    @Test
+    void theSameLargeCodeSentAgainWithOverwriteKeepsOneReference() throws Exception {
+        String code = "function main() { return {} }\n// " + "s".repeat(1_500_000);
+        // Its own namespace and key: the other test here deletes its namespace at the end.
+        assertThat(send("POST", "/admin/v1/namespaces", "Bearer " + ADMIN, "{\"name\":\"same\"}", null).statusCode()).isEqualTo(201);
+        String auth = "Basic " + Base64.getEncoder().encodeToString(json.readTree(send("POST", "/admin/v1/namespaces/same/keys", "Bearer " + ADMIN,
+                null, null).body()).path("auth").asText().getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> created = send("PUT", "/api/v1/namespaces/_/actions/same", auth, action(code), null);
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+        for (int i = 0; i < 2; i++) {
+            assertThat(send("PUT", "/api/v1/namespaces/_/actions/same?overwrite=true", auth, action(code), null).statusCode()).isEqualTo(200);
+        }
+        byte[] bytes = code.getBytes(StandardCharsets.UTF_8);
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        String first = HexFormat.of().formatHex(sha.digest(java.util.Arrays.copyOf(bytes, 1024 * 1024)));
+        // Once the collector has given back what the overwrites released, the chunks have the one reference the action holds.
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.scan(ScanRequest.prefix("blob/g/", 10)).items().isEmpty()
+                && store.scan(ScanRequest.prefix("blob/u/", 10)).items().isEmpty());
+        assertThat(store.get("blob/r/" + first).map(kv -> kv.valueAsString())).contains("1");
+        assertThat(send("DELETE", "/api/v1/namespaces/_/actions/same", auth, null, null).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.get("blob/c/" + first).isEmpty());
+    }
+
     private long blobChunks() {
         return store.scan(ScanRequest.prefix("blob/c/", 1000)).items().size();
     }

@@ -224,8 +224,9 @@ public final class EntityStore {
         List<Op> ops = new ArrayList<>();
         ops.add(new Op.Put(key(ns, c, name), bytes(p.stored()), Expect.revision(revision)));
         ops.addAll(p.finishOps());
-        // The old code's blob goes unless the document still refers to it (an update that left exec alone).
-        if (oldBlob.isPresent() && !oldBlob.equals(codeBlob(p.stored()))) {
+        // The old code's blob goes unless the document still refers to it through the same reference (an
+        // update that left exec alone). Code sent again, even the same, brought its own reference: the old one goes.
+        if (oldBlob.isPresent() && (p.upload().isPresent() || !oldBlob.equals(codeBlob(p.stored())))) {
             ops.add(blobs.releaseOp(oldBlob.get()));
         }
         ops.addAll(more);
