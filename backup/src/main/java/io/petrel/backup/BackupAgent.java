@@ -81,7 +81,7 @@ public final class BackupAgent implements AutoCloseable {
         this.ticker = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(zone + "-backup-archiver").factory());
         this.snapshotter = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name(zone + "-backup-snapshots").factory());
         this.verifier = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name(zone + "-backup-verifier").factory());
-        this.nextVerifyAt = clock.millis() + Math.max(60_000, config.verifyInterval().toMillis());
+        this.nextVerifyAt = clock.millis() + config.verifyInterval().toMillis();
     }
 
     public void start() {

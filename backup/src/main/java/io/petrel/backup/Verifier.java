@@ -7,7 +7,6 @@ import io.petrel.backup.target.NoSuchObjectException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -101,14 +100,5 @@ public final class Verifier {
 
     private static long millisSince(long started) {
         return (System.nanoTime() - started) / 1_000_000;
-    }
-
-    static boolean isEmptyDir(Path p) throws IOException {
-        if (!Files.isDirectory(p)) {
-            return true;
-        }
-        try (var s = Files.list(p)) {
-            return s.findAny().isEmpty();
-        }
     }
 }

@@ -42,9 +42,13 @@ class BackupRestoreTest {
     private final List<BackupAgent> agents = new ArrayList<>();
 
     private void start(Optional<BackupKey> key, long journalBytes, Path targetDir) throws IOException {
+        start(key, journalBytes, targetDir, Duration.ZERO);
+    }
+
+    private void start(Optional<BackupKey> key, long journalBytes, Path targetDir, Duration verifyEvery) throws IOException {
         group = new InProcessGroup(tmp.resolve("zones"), 3, StoreTuning.DEFAULT.withJournalBytes(journalBytes));
         client = group.client();
-        BackupConfig config = new BackupConfig(targetDir.toString(), key, Duration.ofMillis(200), Duration.ofHours(1), Duration.ZERO,
+        BackupConfig config = new BackupConfig(targetDir.toString(), key, Duration.ofMillis(200), Duration.ofHours(1), verifyEvery,
                 RetentionPolicy.DEFAULT, journalBytes);
         for (int i = 0; i < 3; i++) {
             BackupAgent agent = new BackupAgent(config, group.replica(i).backupSource(), new DirectoryTarget(targetDir),
@@ -240,6 +244,78 @@ class BackupRestoreTest {
         assertThat(String.join("\n", report.problems())).contains(object);
         Path into = tmp.resolve("refused-" + System.nanoTime());
         assertThatThrownBy(() -> restore(target, Optional.empty(), new RestorePoint.Latest(), into)).hasMessageContaining(object);
+    }
+
+    @Test
+    void pruningKeepsEveryRestorePointThePolicyKeepsAndNothingElse() throws Exception {
+        Path target = tmp.resolve("backups");
+        start(Optional.empty(), 64L * 1024 * 1024, target);
+        BackupAgent agent = null;
+        List<Long> snapshotIndexes = new ArrayList<>();
+        for (int round = 0; round < 4; round++) {
+            for (int i = 0; i < 40; i++) {
+                put("round" + round + "/" + i, "v" + round);
+            }
+            awaitArchived();
+            agent = agents.get(leaderIndex());
+            snapshotIndexes.add(agent.snapshotNow().get(60, TimeUnit.SECONDS).index());
+        }
+        put("last/1", "after every snapshot");
+        awaitArchived();
+        for (BackupAgent a : agents) {
+            a.close();
+        }
+        agents.clear();
+        try (BackupRepository repo = repository(target, Optional.empty())) {
+            String cluster = new BackupCatalog(repo).defaultCluster();
+            int before = repo.snapshots(cluster).size();
+            long filesBefore = repo.target().list("files/").size();
+            // Keep the newest two whatever their age; every older one is past the (zero) age limit.
+            Pruner.Report dry = new Pruner(repo, Clock.systemUTC()).prune(new RetentionPolicy(Duration.ZERO, 2), true);
+            assertThat(repo.snapshots(cluster)).hasSize(before);
+            assertThat(repo.target().list("files/")).hasSize((int) filesBefore);
+            Pruner.Report report = new Pruner(repo, Clock.systemUTC()).prune(new RetentionPolicy(Duration.ZERO, 2), false);
+            assertThat(report.deleted()).containsExactlyInAnyOrderElementsOf(dry.deleted());
+            List<SnapshotManifest> kept = repo.snapshots(cluster);
+            assertThat(kept).hasSize(2);
+            long oldestKept = kept.getFirst().index();
+            assertThat(oldestKept).isEqualTo(snapshotIndexes.get(snapshotIndexes.size() - 2));
+            assertThat(repo.segments(cluster)).allMatch(seg -> seg.lastIndex() > oldestKept);
+            System.out.printf("pruned %d objects (%d bytes); %d snapshots kept%n", report.deleted().size(), report.deletedBytes(), kept.size());
+            // Every point the kept snapshots reach can still be restored, and every file they name is there.
+            assertThat(new Verifier(repo).verify(Optional.empty(), tmp.resolve("scratch"), true, Progress.NONE).problems()).isEmpty();
+            Restorer.Result atOldest = new Restorer(repo).restore(new BackupCatalog(repo).plan(Optional.empty(),
+                    new RestorePoint.AtIndex(oldestKept)), tmp.resolve("oldest"), true, Progress.NONE);
+            assertThat(atOldest.position().index()).isEqualTo(oldestKept);
+            Restorer.Result latest = new Restorer(repo).restore(new BackupCatalog(repo).plan(Optional.empty(), new RestorePoint.Latest()),
+                    tmp.resolve("latest"), true, Progress.NONE);
+            assertThat(latest.keys()).isEqualTo(161);
+            assertThatThrownBy(() -> new BackupCatalog(repo).plan(Optional.empty(), new RestorePoint.AtIndex(snapshotIndexes.getFirst())))
+                    .hasMessageContaining("no restore point at log index " + snapshotIndexes.getFirst());
+        }
+    }
+
+    @Test
+    void theScheduledVerificationRestoresTheNewestBackupAndReportsIt() throws Exception {
+        Path target = tmp.resolve("backups");
+        start(Optional.empty(), 64L * 1024 * 1024, target, Duration.ofSeconds(2));
+        for (int i = 0; i < 50; i++) {
+            put("v/" + i, "x");
+        }
+        awaitArchived();
+        await().atMost(30, TimeUnit.SECONDS).until(() -> agents.get(leaderIndex()).status().lastVerifyResult() == 1);
+        BackupAgent.Status s = agents.get(leaderIndex()).status();
+        System.out.printf("scheduled verification: %s%n", s.lastVerifyMessage());
+        assertThat(s.lastVerifyMessage()).startsWith("restored to index");
+        try (BackupRepository repo = repository(target, Optional.empty())) {
+            String cluster = new BackupCatalog(repo).defaultCluster();
+            assertThat(repo.target().stat(BackupLayout.verification(cluster))).isPresent();
+            // A damaged segment turns the next scheduled verification into a failure, reported the same way.
+            SegmentManifest segment = repo.segments(cluster).getLast();
+            Files.write(target.resolve(segment.object()), "garbage".getBytes(StandardCharsets.UTF_8));
+        }
+        await().atMost(30, TimeUnit.SECONDS).until(() -> agents.get(leaderIndex()).status().lastVerifyResult() == 0);
+        assertThat(agents.get(leaderIndex()).status().lastVerifyMessage()).contains("archive segment");
     }
 
     @Test

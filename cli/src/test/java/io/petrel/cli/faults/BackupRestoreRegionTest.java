@@ -36,6 +36,8 @@ class BackupRestoreRegionTest {
         Path dir = Files.createTempDirectory("petrel-restore-");
         long killedAt;
         int acknowledged;
+        // Every acknowledged key with the wall time of its acknowledgement.
+        Map<String, Long> acks = new java.util.HashMap<>();
         try (RegionHarness region = RegionHarness.start(dir, false, Map.of("backup.archive.interval.ms", "1000"))) {
             try (RatisStore client = region.client(StoreTuning.DEFAULT); Writers writers = new Writers(client, "rpo/", 2)) {
                 Thread.sleep(8_000);
@@ -47,7 +49,7 @@ class BackupRestoreRegionTest {
                 long nowNanos = System.nanoTime();
                 acknowledged = writers.acknowledged.size();
                 writers.close();
-                snapshotOfAcks(writers, killedAt, nowNanos);
+                writers.ackedKeys().forEach((key, ackNanos) -> acks.put(key, killedAt - (nowNanos - ackNanos) / 1_000_000));
             }
             for (ZoneSpec z : region.region().layout().zones()) {
                 deleteRecursively(z.dataDir());
@@ -67,7 +69,7 @@ class BackupRestoreRegionTest {
             Map<String, KeyValue> all = LeaderKillTest.scanAll(client, "rpo/");
             long missingBeforeLastPoint = 0;
             long lostAfter = 0;
-            for (Map.Entry<String, Long> e : ACKS.entrySet()) {
+            for (Map.Entry<String, Long> e : acks.entrySet()) {
                 boolean there = all.containsKey(e.getKey());
                 if (!there && e.getValue() <= lastEntryTime) {
                     missingBeforeLastPoint++;
@@ -83,13 +85,6 @@ class BackupRestoreRegionTest {
             // The restored region takes writes, and backs up as a new cluster.
             client.put("after-restore", "yes".getBytes(StandardCharsets.UTF_8), io.petrel.store.Expect.any());
         }
-    }
-
-    /** Every acknowledged key with the wall time of its acknowledgement. */
-    private static final Map<String, Long> ACKS = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private static void snapshotOfAcks(Writers writers, long killedAt, long nowNanos) {
-        writers.ackedKeys().forEach((key, ackNanos) -> ACKS.put(key, killedAt - (nowNanos - ackNanos) / 1_000_000));
     }
 
     private static JsonNode backupStatus(RegionHarness region, String zone) throws Exception {
