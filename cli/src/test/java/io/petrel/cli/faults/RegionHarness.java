@@ -54,8 +54,21 @@ final class RegionHarness implements AutoCloseable {
     private static RegionHarness start(Path dir, boolean ownsDir, Map<String, String> tuning, int gateways) throws Exception {
         String prefix = "127." + ThreadLocalRandom.current().nextInt(100, 250);
         RegionLayout layout = RegionLayout.of("faults", dir, 3, gateways, prefix, RegionLayout.RAFT_PORT, RegionLayout.HTTP_PORT,
-                RegionLayout.API_PORT, tuning);
+                RegionLayout.API_PORT, withoutBackupsUnlessAsked(tuning));
         return start(layout, dir, ownsDir);
+    }
+
+    /**
+     * A test of another part does not back up (two cores; its timings were set without it) unless it
+     * tunes a {@code backup.*} key; the backup tests do.
+     */
+    private static Map<String, String> withoutBackupsUnlessAsked(Map<String, String> tuning) {
+        if (tuning.keySet().stream().anyMatch(k -> k.startsWith("backup."))) {
+            return tuning;
+        }
+        Map<String, String> t = new java.util.HashMap<>(tuning);
+        t.put("backup.target", "none");
+        return Map.copyOf(t);
     }
 
     /** Starts the region whose {@code region.json} is in {@code dir} (as {@code petrel up --data DIR} does). */
