@@ -60,8 +60,10 @@ public final class BackupCatalog {
         for (SnapshotManifest s : snapshots) {
             List<SegmentManifest> chain = chainAfter(s.index(), segments);
             long to = chain.isEmpty() ? s.index() : chain.getLast().lastIndex();
-            long toTime = chain.isEmpty() ? s.clock() : chain.getLast().lastTime();
-            windows.add(new Window(cluster, s, s.index(), to, s.clock(), toTime, chain));
+            // A snapshot of a cluster that had applied nothing yet has no replicated time: its window starts when it was taken.
+            long fromTime = s.clock() > 0 ? s.clock() : s.takenAt();
+            long toTime = chain.isEmpty() ? fromTime : Math.max(fromTime, chain.getLast().lastTime());
+            windows.add(new Window(cluster, s, s.index(), to, fromTime, toTime, chain));
         }
         return windows;
     }

@@ -90,7 +90,7 @@ class NamespaceRestoreTest {
 
             PetrelCli.Result tooEarly = PetrelCli.run("ns", "restore", "acme", "--to-time", "2001-01-01T00:00:00Z", "--api", api, "--auth", acme);
             assertThat(tooEarly.code()).isNotZero();
-            assertThat(tooEarly.err()).contains("did not exist at 2001-01-01T00:00:00Z");
+            assertThat(tooEarly.err()).contains("no restore point at 2001-01-01T00:00:00Z");
         } finally {
             PetrelCli.downAndDelete(dir);
         }
