@@ -86,7 +86,7 @@ public final class BackupLayout {
     }
 
     /** First and last index of a segment manifest's name. */
-    static Optional<long[]> segmentRange(String name) {
+    public static Optional<long[]> segmentRange(String name) {
         Matcher m = SEGMENT.matcher(name);
         return m.matches() ? Optional.of(new long[] {Long.parseLong(m.group(2)), Long.parseLong(m.group(3))}) : Optional.empty();
     }

@@ -169,8 +169,8 @@ public final class Restorer {
         }
     }
 
-    /** Reads a whole segment and checks it against its manifest. */
-    List<JournalEntry> fetchSegment(SegmentManifest segment) throws IOException {
+    /** Reads a whole segment and checks it against its manifest (its sha256, size, index range and contiguity). */
+    public List<JournalEntry> fetchSegment(SegmentManifest segment) throws IOException {
         MessageDigest sha = ObjectCodec.sha256();
         List<JournalEntry> entries;
         long size;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "petrel", mixinStandardHelpOptions = true, version = "petrel 0.1.0",
         description = "Petrel: a highly available functions platform that speaks the OpenWhisk API.",
         subcommands = {UpCommand.class, DownCommand.class, StatusCommand.class, ZoneCommand.class, GatewayInstanceCommand.class,
-                NodeCommand.class, GatewayCommand.class, BackupCommand.class, RestoreCommand.class,
+                NodeCommand.class, GatewayCommand.class, BackupCommand.class, RestoreCommand.class, RegionCommand.class,
                 NamespaceCommand.class, KeyCommand.class, LimitsCommand.class, PolicyCommand.class, LoadCommand.class,
                 CommandLine.HelpCommand.class})
 public final class PetrelMain {

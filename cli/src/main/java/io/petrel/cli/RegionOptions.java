@@ -1,6 +1,7 @@
 package io.petrel.cli;
 
 import io.petrel.cli.local.LocalRegion;
+import io.petrel.cli.local.NamedRegions;
 import io.petrel.cli.local.NodeLauncher;
 import io.petrel.cli.local.RegionLayout;
 import picocli.CommandLine.Option;
@@ -17,6 +18,9 @@ final class RegionOptions {
     @Option(names = "--data", paramLabel = "DIR", description = "the region's data folder (default: the last region `up` started, else ~/.petrel/region)")
     Path data;
 
+    @Option(names = "--region", paramLabel = "NAME", description = "a named region on this machine (started with `up --region NAME`)")
+    String region;
+
     /** Petrel's folder for this user: {@code -Dpetrel.home}, else {@code $PETREL_HOME}, else {@code ~/.petrel}. */
     static Path home() {
         String property = System.getProperty("petrel.home");
@@ -28,7 +32,10 @@ final class RegionOptions {
     }
 
     Path resolve() throws IOException {
-        return data != null ? data.toAbsolutePath() : lastRegion();
+        if (data != null) {
+            return data.toAbsolutePath();
+        }
+        return region != null ? new NamedRegions(home()).dir(region) : lastRegion();
     }
 
     /** The last region {@code up} started on this machine, else {@code ~/.petrel/region}. */

@@ -3,6 +3,7 @@ package io.petrel.cli;
 import io.petrel.api.OpenWhiskApi;
 import io.petrel.cli.local.GatewaySpec;
 import io.petrel.cli.local.LocalRegion;
+import io.petrel.cli.local.NamedRegions;
 import io.petrel.cli.local.RegionLayout;
 import io.petrel.cli.local.ZoneSpec;
 import picocli.CommandLine.Command;
@@ -25,6 +26,24 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "data folder (default: ~/.petrel/region)")
     Path data;
 
+    @Option(names = "--region", paramLabel = "NAME", description = "a named region: its own loopback prefix (127.<n>), data in "
+            + "~/.petrel/regions/NAME, disaster recovery on, backing up into the witness target all named regions share")
+    String regionName;
+
+    @Option(names = "--standby-of", paramLabel = "REGION", description = "start this named region as a standby of REGION: seeded from "
+            + "REGION's backups, it follows its archive, serves reads, refuses writes, and takes over if REGION is lost")
+    String standbyOf;
+
+    @Option(names = "--failover-ms", paramLabel = "MS", description = "with --standby-of: promote automatically after the primary has been "
+            + "unreachable this long (default 60000)")
+    Long failoverMs;
+
+    @Option(names = "--manual-failover", description = "with --standby-of: never promote automatically (petrel region promote|switchover do)")
+    boolean manualFailover;
+
+    @Option(names = "--gateways", hidden = true, defaultValue = "2")
+    int gatewayCount;
+
     @Option(names = "--foreground", description = "stay attached, printing the zones' logs, and stop the region on Ctrl-C")
     boolean foreground;
 
@@ -39,9 +58,41 @@ final class UpCommand implements Callable<Integer> {
         if (zones != 3 && zones != 5) {
             throw new IllegalArgumentException("--zones must be 3 or 5 (an odd number of voters, so that a majority survives a zone's loss)");
         }
-        Path dir = (data != null ? data : RegionOptions.home().resolve("region")).toAbsolutePath();
+        if (standbyOf != null && regionName == null) {
+            throw new IllegalArgumentException("--standby-of needs --region NAME: a standby is a named region of its own");
+        }
+        NamedRegions named = new NamedRegions(RegionOptions.home());
+        Path dir = (data != null ? data : regionName != null ? named.dir(regionName) : RegionOptions.home().resolve("region")).toAbsolutePath();
         RegionLayout layout;
-        if (RegionLayout.exists(dir)) {
+        if (regionName != null && !RegionLayout.exists(dir)) {
+            String prefix = hidden.ipPrefix.equals("127.0") ? named.ipPrefix(regionName) : hidden.ipPrefix;
+            RegionLayout base = RegionLayout.of(regionName, dir, zones, gatewayCount, prefix, hidden.raftPort, hidden.httpPort, hidden.apiPort,
+                    Map.of());
+            String target = named.sharedTarget().toString();
+            java.util.List<ZoneSpec> peers = java.util.List.of();
+            Map<String, String> extra = new java.util.HashMap<>();
+            if (standbyOf != null) {
+                RegionLayout primary = RegionLayout.load(named.dir(standbyOf));
+                target = primary.backupTarget();
+                peers = primary.zones();
+                primary.tuning().forEach((k, v) -> {
+                    if (k.startsWith("backup.") || k.startsWith("dr.lease") || k.startsWith("dr.renew") || k.startsWith("dr.clock")) {
+                        extra.put(k, v);
+                    }
+                });
+                if (failoverMs != null) {
+                    extra.put("dr.failover.ms", String.valueOf(failoverMs));
+                }
+                if (manualFailover) {
+                    extra.put("dr.manual.failover", "true");
+                }
+            }
+            Map<String, String> tuning = new java.util.HashMap<>(extra);
+            tuning.putAll(NamedRegions.drTuning(base, target, peers));
+            tuning.putAll(extra);
+            layout = base.withTuning(tuning);
+            layout.save();
+        } else if (RegionLayout.exists(dir)) {
             layout = RegionLayout.load(dir);
             if (layout.gateways().isEmpty()) {
                 // A region made before there were gateways: give it the two instances a new one has.
@@ -58,6 +109,9 @@ final class UpCommand implements Callable<Integer> {
             layout = RegionLayout.of("local", dir, zones, hidden.ipPrefix, hidden.raftPort, hidden.httpPort, hidden.apiPort, Map.of());
         }
         Files.createDirectories(dir);
+        if (standbyOf != null && !StandbyCommands.seeded(layout)) {
+            StandbyCommands.seed(layout, standbyOf, named);
+        }
         LocalRegion region = new LocalRegion(layout, RegionOptions.launcher(dir));
         RegionOptions.remember(dir);
         long started = System.nanoTime();

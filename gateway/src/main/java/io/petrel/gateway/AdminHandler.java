@@ -12,28 +12,34 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * The gateway's own HTTP endpoints, on its admin address: {@code /health/live}, {@code /health/ready}
- * (503 while it drains), {@code /gateway/v1/status} (each zone as this instance sees it, and the
- * other instances) and {@code /metrics}.
+ * (503 while it drains), {@code /gateway/v1/status} (each zone as this instance sees it, the other
+ * instances, the region's DR view and, with a global name, its answer) and {@code /metrics}.
  */
 final class AdminHandler extends Handler.Abstract {
     private final GatewayConfig config;
     private final List<ZoneState> zones;
     private final HealthChecker health;
+    private final Supplier<Optional<DrView>> dr;
+    private final Supplier<Optional<Map<String, Object>>> global;
     private final GatewayMetrics metrics;
     private final ObjectMapper json;
     private final BooleanSupplier draining;
 
-    AdminHandler(GatewayConfig config, List<ZoneState> zones, HealthChecker health, GatewayMetrics metrics, ObjectMapper json,
-                 BooleanSupplier draining) {
+    AdminHandler(GatewayConfig config, List<ZoneState> zones, HealthChecker health, Supplier<Optional<DrView>> dr,
+                 Supplier<Optional<Map<String, Object>>> global, GatewayMetrics metrics, ObjectMapper json, BooleanSupplier draining) {
         this.config = requireNonNull(config, "config");
         this.zones = List.copyOf(zones);
         this.health = requireNonNull(health, "health");
+        this.dr = requireNonNull(dr, "dr");
+        this.global = requireNonNull(global, "global");
         this.metrics = requireNonNull(metrics, "metrics");
         this.json = requireNonNull(json, "json");
         this.draining = requireNonNull(draining, "draining");
@@ -75,6 +81,7 @@ final class AdminHandler extends Handler.Abstract {
         s.put("region", config.region());
         s.put("draining", draining.getAsBoolean());
         s.put("listen", config.listen().stream().map(HostPort::toString).toList());
+        s.put("apiHost", config.apiHost()); // what a peer region's gateway hands out for this instance under the global name
         s.put("dns", config.dns().stream().map(HostPort::toString).toList());
         s.put("zones", zones.stream().map(z -> {
             Map<String, Object> row = new LinkedHashMap<>();
@@ -90,6 +97,8 @@ final class AdminHandler extends Handler.Abstract {
         }).toList());
         s.put("gateways", config.gateways().stream().map(g -> Map.of("name", g.name(), "admin", g.admin().toString(),
                 "live", health.peerLive(g.name()))).toList());
+        s.put("dr", dr.get().map(DrView::toJson).orElse(null));
+        global.get().ifPresent(g -> s.put("global", g));
         return s;
     }
 

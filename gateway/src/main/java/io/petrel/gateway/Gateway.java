@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 import static java.util.Objects.requireNonNull;
@@ -39,6 +40,8 @@ public final class Gateway implements AutoCloseable {
     private final HttpClient probes;
     private final HttpClient proxyClient;
     private final HealthChecker health;
+    private final DrPoller drPoller;
+    private final Optional<GlobalPoller> global;
     private final Server server;
     private final List<ServerConnector> connectors;
     private final Server adminServer;
@@ -65,6 +68,8 @@ public final class Gateway implements AutoCloseable {
         }
         this.zones = List.copyOf(zs);
         this.health = new HealthChecker(config, zones, probes);
+        this.drPoller = new DrPoller(config, probes, json, System::nanoTime);
+        this.global = config.global().map(g -> new GlobalPoller(config.name(), g, probes, json));
         ZonePicker picker = new ZonePicker(zones, config.homeZone(), config.proxy().spillInFlight());
 
         QueuedThreadPool threads = new QueuedThreadPool(64, 4); // no request holds a thread while it waits on a zone
@@ -98,12 +103,14 @@ public final class Gateway implements AutoCloseable {
         adminConnector.setPort(config.admin().port());
         adminConnector.setReuseAddress(true);
         adminServer.addConnector(adminConnector);
-        adminServer.setHandler(new AdminHandler(config, zones, health, metrics, json, () -> draining));
+        adminServer.setHandler(new AdminHandler(config, zones, health, drPoller::view,
+                () -> global.map(GlobalPoller::status), metrics, json, () -> draining));
 
         Map<String, InetAddress> gatewayHosts = config.gateways().stream()
                 .collect(Collectors.toMap(GatewayPeer::name, g -> address(g.admin().host())));
         DnsResponder responder = new DnsResponder(config.apex(), this::healthyZoneAddresses,
-                () -> health.liveGateways().stream().map(g -> gatewayHosts.get(g.name())).distinct().toList(), metrics::dnsAnswer);
+                () -> health.liveGateways().stream().map(g -> gatewayHosts.get(g.name())).distinct().toList(),
+                global.map(gp -> new DnsResponder.Global(config.global().orElseThrow().name(), gp::addresses)), metrics::dnsAnswer);
         this.dns = new DnsServer(responder);
         this.dnsPorts = new ArrayList<>();
     }
@@ -117,6 +124,9 @@ public final class Gateway implements AutoCloseable {
             g.health.start();
             g.adminServer.start();
             g.server.start();
+            // After the admin server, so that the first poll of this instance's own status finds it serving.
+            g.drPoller.start();
+            g.global.ifPresent(GlobalPoller::start);
             for (HostPort d : config.dns()) {
                 g.dnsPorts.add(g.dns.listen(new InetSocketAddress(address(d.host()), d.port())));
             }
@@ -124,8 +134,8 @@ public final class Gateway implements AutoCloseable {
             g.close();
             throw e;
         }
-        LOG.info("gateway {}: serving region {} on {}, admin on {}, DNS for {} on {}; zones {}", config.name(), config.region(),
-                config.listen(), config.admin(), config.apex(), config.dns(),
+        LOG.info("gateway {}: serving region {} on {}, admin on {}, DNS for {}{} on {}; zones {}", config.name(), config.region(),
+                config.listen(), config.admin(), config.apex(), config.global().map(gl -> " and " + gl.name()).orElse(""), config.dns(),
                 config.zones().stream().map(z -> z.zone() + "=" + z.api()).toList());
         return g;
     }
@@ -172,6 +182,11 @@ public final class Gateway implements AutoCloseable {
         return adminConnector.getLocalPort();
     }
 
+    /** The port bound for the {@code i}-th DNS address (useful when it was 0). */
+    public int dnsPort(int i) {
+        return dnsPorts.get(i);
+    }
+
     /**
      * Drains: reports not ready, stops accepting connections (the other instances on a shared address
      * take the new ones), lets the requests it holds finish within {@code drain.ms}, then stops.
@@ -182,6 +197,8 @@ public final class Gateway implements AutoCloseable {
         draining = true;
         stop(server);
         health.close();
+        drPoller.close();
+        global.ifPresent(GlobalPoller::close);
         dns.close();
         stop(adminServer);
         stop(proxyClient);

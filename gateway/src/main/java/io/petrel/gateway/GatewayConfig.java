@@ -7,8 +7,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -24,7 +27,66 @@ import static java.util.Objects.requireNonNull;
  * <p>Read from a properties file ({@link #fromProperties}); every key is in the gateway README.
  */
 public record GatewayConfig(String region, String domain, String name, List<HostPort> listen, HostPort admin, List<HostPort> dns,
-                            List<ZoneTarget> zones, List<GatewayPeer> gateways, Optional<String> homeZone, Health health, Proxy proxy) {
+                            List<ZoneTarget> zones, List<GatewayPeer> gateways, Optional<String> homeZone, Health health, Proxy proxy,
+                            Dr dr, Optional<Global> global) {
+
+    /** How often, and how patiently, the zones' {@code /admin/v1/dr} is polled. */
+    public record Dr(Duration interval, Duration timeout) {
+        public static final Dr DEFAULT = new Dr(Duration.ofMillis(1000), Duration.ofMillis(500));
+
+        public Dr {
+            requireNonNull(interval, "interval");
+            requireNonNull(timeout, "timeout");
+            if (interval.toMillis() < 10 || timeout.toMillis() < 10) {
+                throw new IllegalArgumentException("dr.interval.ms and dr.timeout.ms must be at least 10");
+            }
+        }
+    }
+
+    /**
+     * The global name: a DNS name every gateway of every listed region answers with the API hosts of
+     * the live gateways of whichever region is primary now. {@code regions} maps each region taking
+     * part, this one included, to the admin addresses of its gateway instances.
+     */
+    public record Global(String name, Map<String, List<HostPort>> regions, Duration interval, Duration timeout) {
+        public Global {
+            requireNonNull(name, "name");
+            requireNonNull(interval, "interval");
+            requireNonNull(timeout, "timeout");
+            name = name.trim().toLowerCase(Locale.ROOT);
+            if (name.endsWith(".")) {
+                name = name.substring(0, name.length() - 1);
+            }
+            if (name.isEmpty() || !name.contains(".")) {
+                throw new IllegalArgumentException("global.name must be a DNS name of at least two labels, got '" + name + "'");
+            }
+            LinkedHashMap<String, List<HostPort>> copy = new LinkedHashMap<>();
+            regions.forEach((r, peers) -> {
+                if (peers.isEmpty()) {
+                    throw new IllegalArgumentException("global.regions lists no gateway for region '" + r + "'");
+                }
+                copy.put(r, List.copyOf(peers));
+            });
+            if (copy.isEmpty()) {
+                throw new IllegalArgumentException("global.name needs global.regions");
+            }
+            regions = Collections.unmodifiableMap(copy);
+            if (interval.toMillis() < 10 || timeout.toMillis() < 10) {
+                throw new IllegalArgumentException("global.interval.ms and global.timeout.ms must be at least 10");
+            }
+        }
+
+        /** The DNS zone the global name lives in (its parent), for which the gateway is authoritative too. */
+        public String zone() {
+            return name.substring(name.indexOf('.') + 1);
+        }
+    }
+
+    /** A configuration without DR polling settings of its own (the defaults) and without a global name. */
+    public GatewayConfig(String region, String domain, String name, List<HostPort> listen, HostPort admin, List<HostPort> dns,
+                         List<ZoneTarget> zones, List<GatewayPeer> gateways, Optional<String> homeZone, Health health, Proxy proxy) {
+        this(region, domain, name, listen, admin, dns, zones, gateways, homeZone, health, proxy, Dr.DEFAULT, Optional.empty());
+    }
 
     /** Active health checks and passive outlier ejection. */
     public record Health(Duration interval, Duration timeout, int fall, int rise, int ejectAfterFailures, Duration ejection) {
@@ -67,6 +129,8 @@ public record GatewayConfig(String region, String domain, String name, List<Host
         requireNonNull(homeZone, "homeZone");
         requireNonNull(health, "health");
         requireNonNull(proxy, "proxy");
+        requireNonNull(dr, "dr");
+        requireNonNull(global, "global");
         listen = List.copyOf(listen);
         dns = List.copyOf(dns);
         zones = List.copyOf(zones);
@@ -91,6 +155,30 @@ public record GatewayConfig(String region, String domain, String name, List<Host
             all.add(new GatewayPeer(name, admin));
             gateways = List.copyOf(all);
         }
+        if (global.isPresent() && !global.get().regions().containsKey(region)) {
+            throw new IllegalArgumentException("global.regions must list this gateway's own region '" + region + "', got "
+                    + global.get().regions().keySet());
+        }
+    }
+
+    /**
+     * The host this instance serves the API on, as a peer region's gateway should hand it out: the
+     * listen address on the instance's own (admin) host if there is one, else the first listen host
+     * that is not a wildcard, else the admin host. (A shared address such as 127.0.0.1 is not the
+     * instance's own, and a wildcard is no address at all.)
+     */
+    public String apiHost() {
+        for (HostPort l : listen) {
+            if (l.host().equals(admin.host())) {
+                return l.host();
+            }
+        }
+        for (HostPort l : listen) {
+            if (!l.host().equals("0.0.0.0") && !l.host().equals("::") && !l.host().equals("[::]")) {
+                return l.host();
+            }
+        }
+        return admin.host();
     }
 
     /** The DNS zone this gateway is authoritative for: {@code <region>.<domain>}. */
@@ -109,7 +197,8 @@ public record GatewayConfig(String region, String domain, String name, List<Host
     /**
      * Builds a configuration from properties. {@code zones} is {@code a=host:apiPort,b=...} and
      * {@code zones.health} the same with the zones' health ports (default: the API host, port 7180);
-     * {@code gateways} is {@code g1=host:adminPort,...}.
+     * {@code gateways} is {@code g1=host:adminPort,...}; {@code global.regions} is
+     * {@code east=host:adminPort|host:adminPort,west=...}.
      */
     public static GatewayConfig fromProperties(Properties p) {
         String region = required(p, "region");
@@ -133,9 +222,35 @@ public record GatewayConfig(String region, String domain, String name, List<Host
                 ms(p, "retry.budget.ms", 15_000), integer(p, "max.attempts", 30), number(p, "replayable.body.bytes", 1 << 20),
                 integer(p, "spill.in.flight", 32), integer(p, "max.connections", 2048), integer(p, "max.request.header.bytes", 16 * 1024),
                 ms(p, "client.idle.timeout.ms", 30_000), ms(p, "drain.ms", 10_000));
+        Dr dr = new Dr(ms(p, "dr.interval.ms", 1000), ms(p, "dr.timeout.ms", 500));
         return new GatewayConfig(region, p.getProperty("domain", "petrel.internal").trim(), name, addresses(p, "listen", required(p, "listen")),
                 HostPort.parse("admin", required(p, "admin")), addresses(p, "dns", p.getProperty("dns", "")), zones, gateways,
-                home.isEmpty() ? Optional.empty() : Optional.of(home), h, x);
+                home.isEmpty() ? Optional.empty() : Optional.of(home), h, x, dr, global(p));
+    }
+
+    private static Optional<Global> global(Properties p) {
+        String name = p.getProperty("global.name", "").trim();
+        String regions = p.getProperty("global.regions", "").trim();
+        if (name.isEmpty()) {
+            if (!regions.isEmpty()) {
+                throw new IllegalArgumentException("global.regions is set but global.name is not");
+            }
+            return Optional.empty();
+        }
+        Map<String, List<HostPort>> byRegion = new LinkedHashMap<>();
+        for (String entry : split(regions)) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("global.regions must look like REGION=host:port|host:port,..., got '" + entry + "'");
+            }
+            String r = entry.substring(0, eq).trim();
+            List<HostPort> peers = Arrays.stream(entry.substring(eq + 1).split("\\|")).map(String::trim).filter(v -> !v.isEmpty())
+                    .map(v -> HostPort.parse("global.regions", v)).toList();
+            if (byRegion.put(r, peers) != null) {
+                throw new IllegalArgumentException("global.regions names region '" + r + "' twice");
+            }
+        }
+        return Optional.of(new Global(name, byRegion, ms(p, "global.interval.ms", 1000), ms(p, "global.timeout.ms", 500)));
     }
 
     private static List<HostPort> addresses(Properties p, String key, String value) {
@@ -151,7 +266,7 @@ public record GatewayConfig(String region, String domain, String name, List<Host
             return Map.entry(v.substring(0, eq).trim(), HostPort.parse(key, v.substring(eq + 1)));
         }).collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (x, y) -> {
             throw new IllegalArgumentException(key + " names the same entry twice");
-        }, java.util.LinkedHashMap::new));
+        }, LinkedHashMap::new));
     }
 
     private static List<String> split(String value) {

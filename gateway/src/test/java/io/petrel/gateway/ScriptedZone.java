@@ -27,6 +27,8 @@ final class ScriptedZone implements AutoCloseable {
     private final ServerConnector connector = new ServerConnector(server, 1, 1);
     volatile Mode mode = Mode.SERVE;
     volatile boolean ready = true;
+    /** The body of {@code /admin/v1/dr}, as a zone with DR serves it; null: the path is not served (404), as on a zone without it. */
+    volatile String dr;
     final List<String> requestIds = new CopyOnWriteArrayList<>();
 
     ScriptedZone(String name) throws Exception {
@@ -48,6 +50,13 @@ final class ScriptedZone implements AutoCloseable {
         if (path.equals("/health/ready")) {
             response.setStatus(ready ? 200 : 503);
             Content.Sink.write(response, true, ready ? "{\"ready\":true}" : "{\"ready\":false,\"reason\":\"draining\"}", callback);
+            return true;
+        }
+        if (path.equals("/admin/v1/dr")) {
+            String body = dr;
+            response.setStatus(body != null ? 200 : 404);
+            response.getHeaders().put("Content-Type", "application/json");
+            Content.Sink.write(response, true, body != null ? body : "{\"error\":\"no such resource\"}", callback);
             return true;
         }
         requestIds.add(String.valueOf(request.getHeaders().get("X-Request-ID")));

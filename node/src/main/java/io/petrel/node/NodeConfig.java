@@ -1,6 +1,7 @@
 package io.petrel.node;
 
 import io.petrel.backup.BackupConfig;
+import io.petrel.dr.DrConfig;
 import io.petrel.store.ratis.Peer;
 import io.petrel.store.ratis.ReplicaConfig;
 import io.petrel.store.ratis.StoreTuning;
@@ -23,12 +24,17 @@ import static java.util.Objects.requireNonNull;
  * where its HTTP server listens, and the store's tuning.
  */
 public record NodeConfig(String region, String clusterId, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
-                         StoreTuning tuning, ApiSettings api, Optional<BackupConfig> backup) {
+                         StoreTuning tuning, ApiSettings api, Optional<BackupConfig> backup, Optional<DrConfig> dr) {
 
     public NodeConfig {
         requireNonNull(region, "region");
         requireNonNull(clusterId, "clusterId");
         requireNonNull(backup, "backup");
+        requireNonNull(dr, "dr");
+        if (dr.isPresent() && backup.isEmpty()) {
+            throw new IllegalArgumentException("dr.enabled needs backup.target: the backup target is the witness of the regions' quorum "
+                    + "and where a standby reads the primary's archive");
+        }
         requireNonNull(zone, "zone");
         requireNonNull(dataDir, "dataDir");
         requireNonNull(httpHost, "httpHost");
@@ -75,6 +81,7 @@ public record NodeConfig(String region, String clusterId, String zone, List<Peer
      * {@code backup.key.env}, {@code backup.archive.interval.ms}, {@code backup.snapshot.interval.s},
      * {@code backup.verify.interval.s}, {@code backup.retention.hours}, {@code backup.retention.snapshots},
      * {@code backup.journal.bytes}. The cluster id is {@code cluster.id} (empty for regions made before it existed).
+     * Disaster recovery: {@code dr.enabled} and the other {@code dr.*} keys of {@link DrConfig}.
      */
     public static NodeConfig fromProperties(Properties p, Map<String, String> env) {
         String region = required(p, "region");
@@ -113,7 +120,7 @@ public record NodeConfig(String region, String clusterId, String zone, List<Peer
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         return new NodeConfig(region, p.getProperty("cluster.id", "").trim(), zone, peers, data, httpHost,
-                Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings, backup);
+                Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings, backup, DrConfig.fromProperties(p));
     }
 
     private static String required(Properties p, String key) {

@@ -3,6 +3,8 @@ package io.petrel.node;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.petrel.backup.BackupAgent;
+import io.petrel.dr.DrAgent;
+import io.petrel.store.ratis.RegionState;
 import io.petrel.store.ratis.ZoneReplica;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -13,8 +15,10 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,14 +39,16 @@ final class NodeHttpServer implements AutoCloseable {
     private final ServerConnector connector;
     private final ZoneReplica replica;
     private final Optional<BackupAgent> backups;
+    private final Optional<DrAgent> dr;
     private final PrometheusMeterRegistry metrics;
     private final ObjectMapper json;
     private volatile boolean draining;
 
-    NodeHttpServer(String host, int port, ZoneReplica replica, Optional<BackupAgent> backups, PrometheusMeterRegistry metrics,
-                   ObjectMapper json) {
+    NodeHttpServer(String host, int port, ZoneReplica replica, Optional<BackupAgent> backups, Optional<DrAgent> dr,
+                   PrometheusMeterRegistry metrics, ObjectMapper json) {
         this.replica = requireNonNull(replica, "replica");
         this.backups = requireNonNull(backups, "backups");
+        this.dr = requireNonNull(dr, "dr");
         this.metrics = requireNonNull(metrics, "metrics");
         this.json = requireNonNull(json, "json");
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
@@ -82,6 +88,9 @@ final class NodeHttpServer implements AutoCloseable {
             if (path.equals("/admin/v1/backup/snapshot") && HttpMethod.POST.is(method)) {
                 return snapshotNow(response, callback);
             }
+            if (path.startsWith("/admin/v1/dr/") && HttpMethod.POST.is(method)) {
+                return drAction(path, Request.extractQueryParameters(request), response, callback);
+            }
             if (!HttpMethod.GET.is(method) && !HttpMethod.HEAD.is(method)) {
                 return reply(response, callback, 405, Map.of("error", "method " + method + " not allowed on " + path));
             }
@@ -109,6 +118,29 @@ final class NodeHttpServer implements AutoCloseable {
                         return reply(response, callback, 404, Map.of("error", "zone " + replica.zone() + " has no backups configured"));
                     }
                     return reply(response, callback, 200, backups.get().status());
+                }
+                case "/admin/v1/dr" -> {
+                    if (dr.isEmpty()) {
+                        RegionState r = replica.regionControl().applied();
+                        return reply(response, callback, 200, Map.of("region", replica.regionControl().region(), "zone", replica.zone(),
+                                "role", r.role().name(), "epoch", r.epoch(), "writable", r.takesWrites()));
+                    }
+                    return reply(response, callback, 200, dr.get().status());
+                }
+                case "/admin/v1/dr/ack" -> {
+                    Fields q = Request.extractQueryParameters(request);
+                    if (dr.isEmpty() || q.getValue("region") == null || q.getValue("epoch") == null) {
+                        return reply(response, callback, dr.isEmpty() ? 404 : 400, Map.of("error", dr.isEmpty()
+                                ? "disaster recovery is off in zone " + replica.zone() : "give region= and epoch="));
+                    }
+                    try {
+                        boolean ack = dr.get().acknowledges(q.getValue("region"), Long.parseLong(q.getValue("epoch")));
+                        return reply(response, callback, 200, Map.of("ack", ack, "zone", replica.zone()));
+                    } catch (NumberFormatException e) {
+                        return reply(response, callback, 400, Map.of("error", "epoch must be a number"));
+                    } catch (RuntimeException e) {
+                        return reply(response, callback, 503, Map.of("ack", false, "error", String.valueOf(e.getMessage())));
+                    }
                 }
                 case "/admin/v1/digest" -> {
                     return reply(response, callback, 200, replica.digest());
@@ -138,6 +170,41 @@ final class NodeHttpServer implements AutoCloseable {
                 return reply(response, callback, 200, backups.get().snapshotNow().get(30, TimeUnit.MINUTES));
             } catch (ExecutionException e) {
                 return reply(response, callback, 503, Map.of("error", "the snapshot failed: " + e.getCause().getMessage()));
+            }
+        }
+
+        /** {@code promote} (a standby; {@code planned=true&upTo=N} after the primary's demotion) and {@code demote?to=REGION} (the primary). */
+        private boolean drAction(String path, Fields q, Response response, Callback callback) throws Exception {
+            if (dr.isEmpty()) {
+                return reply(response, callback, 404, Map.of("error", "disaster recovery is off in zone " + replica.zone()));
+            }
+            if (!replica.regionControl().leads()) {
+                return reply(response, callback, 409, Map.of("error", "zone " + replica.zone() + " does not lead; ask the leader ("
+                        + replica.status().leader() + ")", "leader", String.valueOf(replica.status().leader())));
+            }
+            try {
+                switch (path) {
+                    case "/admin/v1/dr/promote" -> {
+                        boolean planned = Boolean.parseBoolean(q.getValue("planned"));
+                        long upTo = q.getValue("upTo") == null ? -1 : Long.parseLong(q.getValue("upTo"));
+                        return reply(response, callback, 200, dr.get().promote(planned, upTo,
+                                planned ? "a planned switchover" : "promoted by an operator"));
+                    }
+                    case "/admin/v1/dr/demote" -> {
+                        String to = q.getValue("to");
+                        if (to == null || to.isBlank()) {
+                            return reply(response, callback, 400, Map.of("error", "give to=REGION, the region that takes over"));
+                        }
+                        return reply(response, callback, 200, dr.get().demote(to, Duration.ofSeconds(60)));
+                    }
+                    default -> {
+                        return reply(response, callback, 404, Map.of("error", "no such resource: " + path));
+                    }
+                }
+            } catch (IllegalStateException | NumberFormatException e) {
+                return reply(response, callback, 409, Map.of("error", String.valueOf(e.getMessage())));
+            } catch (IOException e) {
+                return reply(response, callback, 503, Map.of("error", String.valueOf(e.getMessage())));
             }
         }
 

@@ -10,15 +10,20 @@ import io.petrel.api.http.ApiServer;
 import io.petrel.api.transfer.PastStates;
 import io.petrel.backup.BackupAgent;
 import io.petrel.backup.BackupConfig;
+import io.petrel.dr.DrAgent;
+import io.petrel.dr.EpochLedger;
+import io.petrel.dr.RegionFence;
 import io.petrel.backup.BackupLayout;
 import io.petrel.backup.PastStateStore;
 import io.petrel.backup.target.BackupTargets;
 import io.petrel.store.Store;
+import io.petrel.store.ratis.WriteGate;
 import io.petrel.store.ratis.ZoneReplica;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,9 +49,10 @@ public final class ZoneNode implements AutoCloseable {
     private final ApiServer apiServer;
     private final Thread seeder;
     private final Optional<BackupAgent> backups;
+    private final Optional<DrAgent> dr;
 
     private ZoneNode(NodeConfig config, ZoneReplica replica, Store store, NodeHttpServer http, OpenWhiskApi api, ApiServer apiServer,
-                     Thread seeder, Optional<BackupAgent> backups) {
+                     Thread seeder, Optional<BackupAgent> backups, Optional<DrAgent> dr) {
         this.config = config;
         this.replica = replica;
         this.store = store;
@@ -55,6 +61,7 @@ public final class ZoneNode implements AutoCloseable {
         this.apiServer = apiServer;
         this.seeder = seeder;
         this.backups = backups;
+        this.dr = dr;
     }
 
     /** Starts the zone; throws (naming what is wrong) if its data cannot be trusted or a port is taken. */
@@ -65,20 +72,38 @@ public final class ZoneNode implements AutoCloseable {
         Timer commits = Timer.builder("petrel_store_leader_commit_latency")
                 .description("on the leader: from accepting a log entry to applying it (replication to a majority and fsync included)")
                 .tag("zone", config.zone()).publishPercentiles(0.5, 0.99).register(metrics);
-        ZoneReplica replica = ZoneReplica.start(config.replica(), nanos -> commits.record(nanos, TimeUnit.NANOSECONDS));
+        Optional<RegionFence> fence = config.dr().map(d -> new RegionFence(config.region(), d.lease(), System::nanoTime));
+        ZoneReplica replica = ZoneReplica.start(config.replica(), nanos -> commits.record(nanos, TimeUnit.NANOSECONDS),
+                fence.<WriteGate>map(f -> f).orElse(WriteGate.OPEN));
         Optional<BackupAgent> backups = Optional.empty();
+        Optional<DrAgent> dr = Optional.empty();
+        Optional<InetAddress> localAddress = Optional.of(InetAddress.getByName(config.httpHost()));
         try {
             StoreMetrics.bind(replica, metrics);
             if (config.backup().isPresent()) {
                 BackupConfig b = config.backup().get();
-                BackupAgent agent = new BackupAgent(b, replica.backupSource(), BackupTargets.open(b.target(), System.getenv()),
+                BackupAgent agent = new BackupAgent(b, replica.backupSource(), BackupTargets.open(b.target(), System.getenv(), localAddress),
                         config.dataDir().resolve("backup-work"), Clock.systemUTC());
                 BackupMetrics.bind(agent, metrics, config.zone());
                 agent.start();
                 backups = Optional.of(agent);
             }
+            if (config.dr().isPresent()) {
+                BackupAgent agent = backups.orElseThrow();
+                var source = replica.backupSource();
+                DrAgent drAgent = new DrAgent(config.dr().get(), replica.regionControl(), fence.orElseThrow(),
+                        new EpochLedger(agent.repository().target()), agent.repository(), source::archivedIndex,
+                        () -> agent.snapshotNow().whenComplete((m, e) -> {
+                            if (e != null) {
+                                LOG.warn("zone {}: the first snapshot after the promotion failed: {}", config.zone(), e.getMessage());
+                            }
+                        }), localAddress, Clock.systemUTC());
+                DrMetrics.bind(drAgent, metrics, config.zone());
+                drAgent.start();
+                dr = Optional.of(drAgent);
+            }
             Store store = new MeteredStore(replica.store(), metrics, config.zone());
-            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, backups, metrics, json);
+            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, backups, dr, metrics, json);
             http.start();
             ApiSettings settings = config.api();
             Optional<PastStates> past = backups.map(agent -> time -> PastStateStore.restore(agent.repository(),
@@ -100,8 +125,9 @@ public final class ZoneNode implements AutoCloseable {
             LOG.info("zone {}: node ready to serve on http://{}:{}, OpenWhisk API on http://{}:{}{} (region {})", config.zone(),
                     config.httpHost(), http.port(), settings.host(), apiServer.port(0),
                     settings.shared().map(s -> " and shared http://" + s.host() + ":" + s.port()).orElse(""), config.region());
-            return new ZoneNode(config, replica, store, http, api, apiServer, seeder, backups);
+            return new ZoneNode(config, replica, store, http, api, apiServer, seeder, backups, dr);
         } catch (Exception e) {
+            dr.ifPresent(DrAgent::close);
             if (backups.isPresent()) {
                 backups.get().close();
             }
@@ -182,6 +208,7 @@ public final class ZoneNode implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("zone {}: API server did not stop cleanly: {}", config.zone(), e.toString());
         }
+        dr.ifPresent(DrAgent::close);
         backups.ifPresent(b -> {
             try {
                 b.close();

@@ -6,6 +6,7 @@ import io.petrel.api.ApiException;
 import io.petrel.store.DiskFullException;
 import io.petrel.store.InvalidRequestException;
 import io.petrel.store.NoQuorumException;
+import io.petrel.store.RegionReadOnlyException;
 import io.petrel.store.StoreException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -118,6 +119,8 @@ public final class ApiServer implements AutoCloseable {
                 answer(ex, e.status(), e.getMessage());
             } catch (NoQuorumException e) {
                 answer(ex, 503, "The region cannot accept this request now: its store has no quorum (" + e.getMessage() + ").");
+            } catch (RegionReadOnlyException e) {
+                answer(ex, 503, "The region takes no writes now: " + e.getMessage() + ".");
             } catch (DiskFullException e) {
                 answer(ex, 507, "The region's disk is full; the request was refused and nothing was changed (" + e.getMessage() + ").");
             } catch (InvalidRequestException e) {

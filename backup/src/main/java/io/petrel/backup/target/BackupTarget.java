@@ -25,6 +25,14 @@ public interface BackupTarget extends AutoCloseable {
     /** Stores {@code content} as {@code name}, replacing an object of that name. */
     void put(String name, byte[] content) throws IOException;
 
+    /**
+     * Stores {@code content} as {@code name} only if no object of that name exists, atomically: of any
+     * number of concurrent calls for one name, at most one returns true. Returns false if the object
+     * existed. Disaster recovery's fencing epochs rest on this (see {@code dr}); a target that cannot do
+     * it throws {@link UnsupportedOperationException}.
+     */
+    boolean createIfAbsent(String name, byte[] content) throws IOException;
+
     /** Opens {@code name} for reading; throws {@link NoSuchObjectException} if there is no such object. */
     InputStream get(String name) throws IOException;
 

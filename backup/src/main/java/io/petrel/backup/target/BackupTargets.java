@@ -30,6 +30,12 @@ public final class BackupTargets {
      * @throws IOException              if the target cannot be opened (directory not creatable, bucket not reachable)
      */
     public static BackupTarget open(String spec, Map<String, String> env) throws IOException {
+        return open(spec, env, java.util.Optional.empty());
+    }
+
+    /** Like {@link #open(String, Map)}; a network target connects from {@code localAddress} when given. */
+    public static BackupTarget open(String spec, Map<String, String> env, java.util.Optional<java.net.InetAddress> localAddress)
+            throws IOException {
         requireNonNull(spec, "spec");
         requireNonNull(env, "env");
         if (spec.isBlank()) {
@@ -40,7 +46,7 @@ public final class BackupTargets {
             return new DirectoryTarget(path(spec, spec));
         }
         return switch (scheme.group(1).toLowerCase(Locale.ROOT)) {
-            case "s3" -> new S3Target(S3TargetConfig.parse(spec, env));
+            case "s3" -> new S3Target(S3TargetConfig.parse(spec, env), localAddress);
             case "dir" -> {
                 String rest = spec.substring("dir:".length());
                 if (rest.isEmpty()) {

@@ -70,6 +70,33 @@ public final class DirectoryTarget implements BackupTarget {
         }
     }
 
+    /** A hard link fails if the name exists, atomically (link(2)), where a rename would replace it. */
+    @Override
+    public boolean createIfAbsent(String name, byte[] content) throws IOException {
+        Path target = path(name);
+        Files.createDirectories(target.getParent());
+        Path tmp = target.resolveSibling(TMP + target.getFileName() + "-" + UUID.randomUUID());
+        try {
+            Files.write(tmp, content);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            try {
+                Files.createLink(target, tmp);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            }
+            try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+                dir.force(true);
+            } catch (IOException ignored) {
+                // Not every file system lets a directory be synced; the link is still atomic.
+            }
+            return true;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     private static void publish(Path tmp, Path target) throws IOException {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ch.force(true);

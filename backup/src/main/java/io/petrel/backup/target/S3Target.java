@@ -79,8 +79,16 @@ public final class S3Target implements BackupTarget {
      *                     refuses the credentials, or the name is taken by someone else
      */
     public S3Target(S3TargetConfig config) throws IOException {
+        this(config, java.util.Optional.empty());
+    }
+
+    /**
+     * Like {@link #S3Target(S3TargetConfig)}, with connections made from {@code localAddress}: a zone
+     * talks from its own address, as it would from its own machine (and a partition test can cut it).
+     */
+    public S3Target(S3TargetConfig config, java.util.Optional<java.net.InetAddress> localAddress) throws IOException {
         this.config = requireNonNull(config, "config");
-        this.s3 = client(config);
+        this.s3 = client(config, localAddress);
         try {
             if (config.createBucket()) {
                 ensureBucket();
@@ -91,15 +99,17 @@ public final class S3Target implements BackupTarget {
         }
     }
 
-    private static S3Client client(S3TargetConfig config) {
+    private static S3Client client(S3TargetConfig config, java.util.Optional<java.net.InetAddress> localAddress) {
+        Apache5HttpClient.Builder http = Apache5HttpClient.builder()
+                .connectionTimeout(CONNECT_TIMEOUT)
+                .connectionAcquisitionTimeout(CONNECT_TIMEOUT)
+                .socketTimeout(SOCKET_TIMEOUT);
+        localAddress.ifPresent(http::localAddress);
         S3ClientBuilder builder = S3Client.builder()
                 .region(Region.of(config.region()))
                 .credentialsProvider(StaticCredentialsProvider.create(
                         AwsBasicCredentials.create(config.accessKey(), config.secretKey())))
-                .httpClientBuilder(Apache5HttpClient.builder()
-                        .connectionTimeout(CONNECT_TIMEOUT)
-                        .connectionAcquisitionTimeout(CONNECT_TIMEOUT)
-                        .socketTimeout(SOCKET_TIMEOUT))
+                .httpClientBuilder(http)
                 .overrideConfiguration(o -> o
                         .apiCallAttemptTimeout(ATTEMPT_TIMEOUT)
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(MAX_ATTEMPTS).build()))
@@ -182,6 +192,32 @@ public final class S3Target implements BackupTarget {
                     RequestBody.fromBytes(content));
         } catch (SdkException e) {
             throw failure("putting", name, e);
+        }
+    }
+
+    /**
+     * A conditional PUT ({@code If-None-Match: *}): the server refuses it with 412 if the key exists. A
+     * server that ignores the header would make this unsafe; {@code dr} checks that before relying on it.
+     */
+    @Override
+    public boolean createIfAbsent(String name, byte[] content) throws IOException {
+        String key = key(name);
+        requireNonNull(content, "content");
+        try {
+            s3.putObject(b -> b.bucket(config.bucket()).key(key).contentLength((long) content.length).ifNoneMatch("*")
+                            .overrideConfiguration(uploadTimeout(content.length)),
+                    RequestBody.fromBytes(content));
+            return true;
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+            if (e.statusCode() == 412 || e.statusCode() == 409) {
+                return false;
+            }
+            if (e.statusCode() == 501) {
+                throw new UnsupportedOperationException(describe() + " cannot create an object only if it is absent (conditional PUT)", e);
+            }
+            throw failure("creating", name, e);
+        } catch (SdkException e) {
+            throw failure("creating", name, e);
         }
     }
 

@@ -42,6 +42,11 @@ abstract class BackupTargetContract {
     /** A new, empty target; {@code scratch} is a temporary folder the target may use. */
     protected abstract BackupTarget open(Path scratch) throws IOException;
 
+    /** Whether racing conditional creates of one name are decided atomically by the server under test. */
+    protected boolean conditionalCreateIsAtomicUnderRace() {
+        return true;
+    }
+
     /** How many objects the listing test stores: more than one S3 page (1000) where that is affordable. */
     protected int manyObjects() {
         return 1100;
@@ -68,6 +73,39 @@ abstract class BackupTargetContract {
         assertThat(read(target, "snapshots/17/manifest.json")).isEqualTo(content);
         assertThat(read(target, "empty")).isEmpty();
         assertThat(target.stat("empty")).contains(new ObjectInfo("empty", 0));
+    }
+
+    @Test
+    void createIfAbsentCreatesOnceAndNeverReplaces() throws Exception {
+        assertThat(target.createIfAbsent("dr/epochs/00000000000000000002.json", "first".getBytes(StandardCharsets.UTF_8))).isTrue();
+        assertThat(target.createIfAbsent("dr/epochs/00000000000000000002.json", "second".getBytes(StandardCharsets.UTF_8))).isFalse();
+        assertThat(read(target, "dr/epochs/00000000000000000002.json")).isEqualTo("first".getBytes(StandardCharsets.UTF_8));
+
+        if (!conditionalCreateIsAtomicUnderRace()) {
+            return;
+        }
+        // Eight racing claims of one name: exactly one wins, and its content is what is stored.
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Boolean>> claims = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                byte[] mine = ("claim " + i).getBytes(StandardCharsets.UTF_8);
+                claims.add(pool.submit(() -> {
+                    start.await();
+                    return target.createIfAbsent("dr/epochs/00000000000000000003.json", mine);
+                }));
+            }
+            start.countDown();
+            int won = 0;
+            for (var c : claims) {
+                won += c.get() ? 1 : 0;
+            }
+            assertThat(won).isEqualTo(1);
+            assertThat(new String(read(target, "dr/epochs/00000000000000000003.json"), StandardCharsets.UTF_8)).startsWith("claim ");
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class DnsResponderTest {
     private final List<InetAddress> zones = new ArrayList<>(List.of(ip("127.0.1.1"), ip("127.0.2.1"), ip("127.0.3.1")));
@@ -102,9 +103,65 @@ class DnsResponderTest {
         assertThat(ask("api.local.petrel.internal.", Type.A).getSection(Section.ANSWER)).hasSize(3);
     }
 
+    @Test
+    void theGlobalNameAnswersWithItsAddressesInAZoneOfItsOwnWithATtlOfOneSecond() throws Exception {
+        List<InetAddress> primary = new ArrayList<>(List.of(ip("127.2.0.11"), ip("127.2.0.12")));
+        DnsResponder withGlobal = new DnsResponder("local.petrel.internal", () -> zones, () -> List.of(ip("127.0.0.11")),
+                Optional.of(new DnsResponder.Global("api.global.petrel.internal", () -> primary)), (type, rcode) -> { });
+        Message a = ask(withGlobal, "API.Global.petrel.internal.", Type.A);
+        assertThat(a.getRcode()).isEqualTo(Rcode.NOERROR);
+        assertThat(a.getHeader().getFlag(Flags.AA)).isTrue();
+        assertThat(a.getSection(Section.ANSWER)).extracting(Record::rdataToString).containsExactly("127.2.0.11", "127.2.0.12");
+        assertThat(a.getSection(Section.ANSWER)).allMatch(r -> r.getTTL() == DnsResponder.GLOBAL_TTL_SECONDS);
+        primary.clear();
+        primary.add(ip("127.1.0.11"));
+        assertThat(ask(withGlobal, "api.global.petrel.internal.", Type.A).getSection(Section.ANSWER)).extracting(Record::rdataToString)
+                .containsExactly("127.1.0.11");
+        Message soa = ask(withGlobal, "global.petrel.internal.", Type.SOA);
+        assertThat(soa.getSection(Section.ANSWER)).singleElement().satisfies(r -> {
+            assertThat(r.getType()).isEqualTo(Type.SOA);
+            assertThat(r.getTTL()).isEqualTo(DnsResponder.GLOBAL_TTL_SECONDS);
+        });
+        Message ns = ask(withGlobal, "global.petrel.internal.", Type.NS);
+        assertThat(ns.getSection(Section.ANSWER)).singleElement().satisfies(r -> assertThat(r.rdataToString()).isEqualTo("ns.global.petrel.internal."));
+        assertThat(ns.getSection(Section.ADDITIONAL)).extracting(Record::rdataToString).containsExactly("127.0.0.11");
+        assertThat(ask(withGlobal, "ns.global.petrel.internal.", Type.A).getSection(Section.ANSWER)).hasSize(1);
+        Message nx = ask(withGlobal, "other.global.petrel.internal.", Type.A);
+        assertThat(nx.getRcode()).isEqualTo(Rcode.NXDOMAIN);
+        assertThat(nx.getSection(Section.AUTHORITY)).singleElement().satisfies(r -> assertThat(r.getName().toString()).isEqualTo("global.petrel.internal."));
+        assertThat(ask(withGlobal, "api.local.petrel.internal.", Type.A).getSection(Section.ANSWER)).as("the region's names as before").hasSize(3);
+        assertThat(ask(withGlobal, "petrel.internal.", Type.A).getRcode()).isEqualTo(Rcode.REFUSED);
+    }
+
+    @Test
+    void aGlobalNameWithNoAnswerYetIsEmptyButNotAnError() throws Exception {
+        DnsResponder withGlobal = new DnsResponder("local.petrel.internal", () -> zones, () -> List.of(ip("127.0.0.11")),
+                Optional.of(new DnsResponder.Global("api.global.petrel.internal", List::of)), (type, rcode) -> { });
+        Message a = ask(withGlobal, "api.global.petrel.internal.", Type.A);
+        assertThat(a.getRcode()).isEqualTo(Rcode.NOERROR);
+        assertThat(a.getSection(Section.ANSWER)).isEmpty();
+        assertThat(a.getSection(Section.AUTHORITY)).singleElement().satisfies(r -> assertThat(r.getType()).isEqualTo(Type.SOA));
+    }
+
+    @Test
+    void aGlobalNameInsideTheRegionsZoneIsOneMoreNameThereOrAnError() throws Exception {
+        DnsResponder inRegion = new DnsResponder("local.petrel.internal", () -> zones, () -> List.of(ip("127.0.0.11")),
+                Optional.of(new DnsResponder.Global("any.local.petrel.internal", () -> List.of(ip("127.9.0.1")))), (type, rcode) -> { });
+        Message a = ask(inRegion, "any.local.petrel.internal.", Type.A);
+        assertThat(a.getSection(Section.ANSWER)).singleElement().satisfies(r -> assertThat(r.getTTL()).isEqualTo(DnsResponder.GLOBAL_TTL_SECONDS));
+        assertThat(ask(inRegion, "api.local.petrel.internal.", Type.A).getSection(Section.ANSWER)).hasSize(3);
+        assertThatThrownBy(() -> new DnsResponder("local.petrel.internal", () -> zones, List::of,
+                Optional.of(new DnsResponder.Global("api.local.petrel.internal", List::of)), (type, rcode) -> { }))
+                .hasMessageContaining("one of the region's own names");
+    }
+
     private Message ask(String name, int type) throws Exception {
+        return ask(dns, name, type);
+    }
+
+    private static Message ask(DnsResponder responder, String name, int type) throws Exception {
         byte[] wire = query(name, type).toWire();
-        return new Message(dns.answer(wire, wire.length, false).orElseThrow());
+        return new Message(responder.answer(wire, wire.length, false).orElseThrow());
     }
 
     private static Message query(String name, int type) throws Exception {

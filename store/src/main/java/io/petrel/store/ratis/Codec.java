@@ -50,6 +50,14 @@ final class Codec {
         return decodeWriteRequest(logData.substring(Long.BYTES));
     }
 
+    static byte[] encodeRegion(RegionState region) {
+        return bytes(region);
+    }
+
+    static RegionState decodeRegion(byte[] bytes) {
+        return read(bytes, RegionState.class);
+    }
+
     static Message writeReply(List<WriteResult> results) {
         return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes(results)));
     }

@@ -56,6 +56,7 @@ final class KvState implements AutoCloseable {
     private static final byte[] K_CLOCK = bytes("clock");
     private static final byte[] K_LEASE_TERM = bytes("leaseTerm");
     private static final byte[] K_NEXT_LEASE = bytes("nextLease");
+    private static final byte[] K_REGION = bytes("region");
 
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions cfOptions;
@@ -79,6 +80,7 @@ final class KvState implements AutoCloseable {
     private final Map<Long, LeaseState> leaseTable = new HashMap<>();
     private final Map<Long, Set<String>> leaseKeys = new HashMap<>();
     private volatile long archivedIndex;
+    private volatile RegionState region = RegionState.SOLO;
     private volatile long journalFirst = -1;
     private volatile long journalLast = -1;
     private long journalBytes;
@@ -183,6 +185,8 @@ final class KvState implements AutoCloseable {
         leaseTerm = longOr(db.get(meta, K_LEASE_TERM), 0);
         nextLease = longOr(db.get(meta, K_NEXT_LEASE), 1);
         archivedIndex = longOr(db.get(meta, K_ARCHIVED), 0);
+        byte[] regionBytes = db.get(meta, K_REGION);
+        region = regionBytes == null ? RegionState.SOLO : Codec.decodeRegion(regionBytes);
         try (RocksIterator it = db.newIterator(journal)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 long index = ByteBuffer.wrap(it.key()).getLong();
@@ -221,6 +225,11 @@ final class KvState implements AutoCloseable {
         return revision;
     }
 
+    /** The region's disaster-recovery role as of the applied index. */
+    RegionState region() {
+        return region;
+    }
+
     /** The earliest lease deadline on the replicated clock, or {@code Long.MAX_VALUE}. */
     synchronized long earliestLeaseDeadline() {
         return leaseTable.values().stream().mapToLong(LeaseState::deadline).min().orElse(Long.MAX_VALUE);
@@ -243,21 +252,17 @@ final class KvState implements AutoCloseable {
      */
     synchronized Applied apply(long term, long index, long leaderTime, List<WriteCmd> cmds, byte[] logData) throws RocksDBException {
         Batch batch = new Batch();
-        // The replicated clock never goes back, whatever the new leader's clock says.
-        clock = Math.max(clock, leaderTime);
-        if (term > leaseTerm) {
-            // A new leader cannot know when its predecessor last renewed a lease: give every lease its
-            // full time again rather than expire one that a client was renewing.
-            leaseTerm = term;
-            for (Map.Entry<Long, LeaseState> e : leaseTable.entrySet()) {
-                LeaseState renewed = new LeaseState(e.getValue().ttlMillis(), Math.max(e.getValue().deadline(), clock + e.getValue().ttlMillis()));
-                e.setValue(renewed);
-                batch.putLease(e.getKey(), renewed);
-            }
+        if (batch.region.takesWrites()) {
+            advanceClock(batch, term, leaderTime);
         }
-        expireLeases(batch);
+        // A standby's own entries carry its clock and terms, not the source's: they must not touch the
+        // leases or the clock, or its state would drift from the source's.
         List<WriteResult> results = new ArrayList<>(cmds.size());
         for (WriteCmd cmd : cmds) {
+            if (cmd.isClientWrite() && !batch.region.takesWrites()) {
+                results.add(WriteResult.readOnly(batch.region.readOnlyReason()));
+                continue;
+            }
             results.add(switch (cmd.type()) {
                 case COMMIT -> commit(batch, cmd);
                 case GRANT_LEASE -> grant(batch, cmd);
@@ -265,6 +270,8 @@ final class KvState implements AutoCloseable {
                 case REVOKE_LEASE -> revoke(batch, cmd.leaseId(), WatchEvent.Cause.LEASE_REVOKED);
                 case TICK -> WriteResult.ok(revision, false);
                 case ARCHIVED -> WriteResult.ok(batch.revision, false);
+                case REPLAY -> replay(batch, cmd.replayed());
+                case REGION_ROLE -> changeRole(batch, term, leaderTime, cmd.region());
             });
         }
         long archiveUpTo = cmds.stream().filter(c -> c.type() == WriteCmd.Type.ARCHIVED)
@@ -291,6 +298,9 @@ final class KvState implements AutoCloseable {
             wb.put(meta, K_CLOCK, longBytes(clock));
             wb.put(meta, K_LEASE_TERM, longBytes(leaseTerm));
             wb.put(meta, K_NEXT_LEASE, longBytes(nextLease));
+            if (batch.region != region) {
+                wb.put(meta, K_REGION, Codec.encodeRegion(batch.region));
+            }
             boolean bookkeeping = cmds.stream().allMatch(c -> c.type() == WriteCmd.Type.ARCHIVED);
             long journaled = journal(wb, term, index, batch.revision, logData, bookkeeping);
             Trim trim = archiveUpTo > archivedIndex ? trimJournal(wb, archiveUpTo) : null;
@@ -307,8 +317,125 @@ final class KvState implements AutoCloseable {
         appliedTerm = term;
         appliedIndex = index;
         revision = batch.revision;
+        region = batch.region;
         keepJournalInBudget();
         return new Applied(results, batch.events);
+    }
+
+    /** The entry's time moves the replicated clock (never back), and leases that ran out expire. */
+    private void advanceClock(Batch batch, long term, long leaderTime) throws RocksDBException {
+        clock = Math.max(clock, leaderTime);
+        if (term > leaseTerm) {
+            // A new leader cannot know when its predecessor last renewed a lease: give every lease its
+            // full time again rather than expire one that a client was renewing.
+            leaseTerm = term;
+            renewAllLeases(batch);
+        }
+        expireLeases(batch);
+    }
+
+    private void renewAllLeases(Batch batch) {
+        for (Map.Entry<Long, LeaseState> e : leaseTable.entrySet()) {
+            LeaseState renewed = new LeaseState(e.getValue().ttlMillis(), Math.max(e.getValue().deadline(), clock + e.getValue().ttlMillis()));
+            e.setValue(renewed);
+            batch.putLease(e.getKey(), renewed);
+        }
+    }
+
+    /**
+     * Applies one entry of the source cluster exactly as its replicas did (its time, its term for the
+     * leases), once and in order: an entry already applied is skipped, a gap refused.
+     */
+    private WriteResult replay(Batch batch, WriteCmd.Replayed entry) throws RocksDBException {
+        RegionState r = batch.region;
+        if (!r.replays()) {
+            return WriteResult.readOnly("this region is not a standby (" + r.role() + "): it replays no other cluster's entries");
+        }
+        if (entry == null || entry.logData() == null) {
+            return WriteResult.invalid("a replayed entry without its data");
+        }
+        if (!entry.cluster().equals(r.sourceCluster())) {
+            return WriteResult.invalid("entry of cluster " + entry.cluster() + ", but this standby follows cluster " + r.sourceCluster());
+        }
+        if (entry.index() <= r.sourceIndex()) {
+            return WriteResult.ok(batch.revision, false);
+        }
+        if (entry.index() != r.sourceIndex() + 1) {
+            return WriteResult.invalid("entry " + entry.index() + " of cluster " + entry.cluster() + " does not follow the last one applied, "
+                    + r.sourceIndex());
+        }
+        long time = r.sourceTime();
+        RegionState.Role sourceRole = r.sourceRole() == null ? RegionState.Role.SOLO : r.sourceRole();
+        if (entry.logData().length > 0) {
+            var logData = org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry.logData());
+            time = Codec.logEntryTime(logData);
+            boolean sourceTookWrites = sourceRole == RegionState.Role.SOLO || sourceRole == RegionState.Role.PRIMARY;
+            if (sourceTookWrites) {
+                advanceClock(batch, entry.term(), time);
+            }
+            for (WriteCmd cmd : Codec.logEntryCommands(logData)) {
+                if (cmd.isClientWrite() && sourceRole != RegionState.Role.SOLO && sourceRole != RegionState.Role.PRIMARY) {
+                    continue;
+                }
+                switch (cmd.type()) {
+                    case COMMIT -> commit(batch, cmd);
+                    case GRANT_LEASE -> grant(batch, cmd);
+                    case KEEP_ALIVE -> keepAlive(batch, cmd);
+                    case REVOKE_LEASE -> revoke(batch, cmd.leaseId(), WatchEvent.Cause.LEASE_REVOKED);
+                    // The source's own archive position is about the source, not this region.
+                    case TICK, ARCHIVED -> { }
+                    case REGION_ROLE -> sourceRole = cmd.region() == null ? sourceRole : cmd.region().role();
+                    case REPLAY -> {
+                        // Seeds come from snapshots the source took after its own promotion, so this
+                        // never happens unless the seed was wrong: stop rather than guess.
+                        batch.region = r.diverged("entry " + entry.index() + " of cluster " + entry.cluster()
+                                + " replays another cluster's entry: seed this standby from a snapshot the source took as a primary");
+                        return WriteResult.invalid(batch.region.divergence());
+                    }
+                }
+            }
+        }
+        RegionState next = r.replayed(sourceRole, entry.term(), entry.index(), batch.revision, time);
+        if (batch.revision != entry.revision() && r.divergence() == null) {
+            next = next.diverged("after entry " + entry.index() + " of cluster " + entry.cluster() + " the revision is " + batch.revision
+                    + ", the source's was " + entry.revision());
+        }
+        batch.region = next;
+        return WriteResult.ok(batch.revision, false);
+    }
+
+    /**
+     * Changes the region's role. Epochs never go back; a promotion gives every lease its full time again
+     * (this region's leader cannot know when the source last renewed one) and starts the lease term anew.
+     */
+    private WriteResult changeRole(Batch batch, long term, long leaderTime, RegionState wanted) {
+        RegionState r = batch.region;
+        if (wanted == null) {
+            return WriteResult.invalid("a role change without a role");
+        }
+        if (wanted.epoch() < r.epoch()) {
+            return WriteResult.invalid("epoch " + wanted.epoch() + " is older than this region's epoch " + r.epoch());
+        }
+        boolean allowed = switch (wanted.role()) {
+            case PRIMARY -> r.role() == RegionState.Role.SOLO || r.role() == RegionState.Role.PRIMARY || r.replays();
+            case PROMOTING -> r.replays();
+            case STANDBY -> r.role() == RegionState.Role.PROMOTING || r.role() == RegionState.Role.STANDBY;
+            case DEMOTED -> r.role() != RegionState.Role.STANDBY && r.role() != RegionState.Role.PROMOTING;
+            case SOLO -> r.role() == RegionState.Role.SOLO;
+        };
+        if (!allowed) {
+            return WriteResult.invalid("a region that is " + r.role() + " cannot become " + wanted.role());
+        }
+        if (r.divergence() != null && wanted.role() == RegionState.Role.PRIMARY && r.replays()) {
+            return WriteResult.invalid("this standby diverged from its source (" + r.divergence() + "); it cannot be promoted");
+        }
+        if (wanted.role() == RegionState.Role.PRIMARY && r.replays()) {
+            clock = Math.max(clock, leaderTime);
+            leaseTerm = term;
+            renewAllLeases(batch);
+        }
+        batch.region = r.withRole(wanted.role(), wanted.epoch(), wanted.primary());
+        return WriteResult.ok(batch.revision, false);
     }
 
     /** Marks a log entry that changes no data (a configuration or leader no-op entry) as applied. */
@@ -466,16 +593,36 @@ final class KvState implements AutoCloseable {
      * leases, revision and clock stay.
      */
     synchronized void rebase() throws RocksDBException {
+        rebase(RegionState.SOLO, 0);
+    }
+
+    /**
+     * Makes this state, which is cluster {@code sourceCluster}'s at its applied position, the start of a
+     * new cluster that follows that one as a standby. The lease term stays the source's, so that
+     * replaying the source's next entries renews and expires leases exactly as its replicas did.
+     */
+    synchronized void rebaseAsStandby(String primary, long epoch, String sourceCluster) throws RocksDBException {
+        if (region.replays()) {
+            throw new StoreException("this state was a standby's (of cluster " + region.sourceCluster()
+                    + ") when it was taken; seed a standby from a snapshot its source took as a primary");
+        }
+        rebase(RegionState.standby(primary, epoch, sourceCluster, region.role(), new StatePosition(appliedTerm, appliedIndex, revision, clock)),
+                leaseTerm);
+    }
+
+    private void rebase(RegionState newRegion, long newLeaseTerm) throws RocksDBException {
         try (WriteBatch wb = new WriteBatch()) {
             wb.put(meta, K_APPLIED, ByteBuffer.allocate(16).putLong(0).putLong(0).array());
-            wb.put(meta, K_LEASE_TERM, longBytes(0));
+            wb.put(meta, K_REGION, Codec.encodeRegion(newRegion));
+            wb.put(meta, K_LEASE_TERM, longBytes(newLeaseTerm));
             wb.put(meta, K_ARCHIVED, longBytes(0));
             wb.deleteRange(journal, longBytes(0), longBytes(Long.MAX_VALUE));
             db.write(writeOptions, wb);
         }
         appliedTerm = 0;
         appliedIndex = 0;
-        leaseTerm = 0;
+        leaseTerm = newLeaseTerm;
+        region = newRegion;
         archivedIndex = 0;
         journalFirst = -1;
         journalLast = -1;
@@ -614,6 +761,7 @@ final class KvState implements AutoCloseable {
         final Map<Long, LeaseState> leases = new HashMap<>();
         final List<WatchEvent> events = new ArrayList<>();
         long revision = KvState.this.revision;
+        RegionState region = KvState.this.region;
 
         Record read(String key) throws RocksDBException {
             if (data.containsKey(key)) {

@@ -3,7 +3,7 @@ package io.petrel.store.ratis;
 /** A read-only request to the state machine. */
 record Query(Type type, String key, String prefix, String startAfter, int limit) {
 
-    enum Type { GET, SCAN, REVISION, DIGEST }
+    enum Type { GET, SCAN, REVISION, DIGEST, REGION }
 
     static Query get(String key) {
         return new Query(Type.GET, key, null, null, 0);
@@ -15,6 +15,10 @@ record Query(Type type, String key, String prefix, String startAfter, int limit)
 
     static Query revision() {
         return new Query(Type.REVISION, null, null, null, 0);
+    }
+
+    static Query region() {
+        return new Query(Type.REGION, null, null, null, 0);
     }
 
     static Query digest() {

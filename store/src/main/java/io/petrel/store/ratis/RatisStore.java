@@ -7,6 +7,7 @@ import io.petrel.store.KeyValue;
 import io.petrel.store.Lease;
 import io.petrel.store.LeaseNotFoundException;
 import io.petrel.store.NoQuorumException;
+import io.petrel.store.RegionReadOnlyException;
 import io.petrel.store.Op;
 import io.petrel.store.Read;
 import io.petrel.store.ReadConsistency;
@@ -62,6 +63,9 @@ public final class RatisStore implements Store {
 
         /** Fails at once when this zone has had no leader for a while, rather than retrying until the timeout. */
         void checkQuorum();
+
+        /** Why this zone may not acknowledge its region's client writes now, if so (see {@link WriteGate}). */
+        Optional<String> writeRefusal();
     }
 
     RatisStore(String name, RaftGroup group, StoreTuning tuning, StoreLimits limits, LocalReplica local) {
@@ -82,6 +86,26 @@ public final class RatisStore implements Store {
     /** A client of one cluster of a region (see {@link ReplicaConfig#clusterId()}). */
     public static RatisStore connect(String region, String clusterId, List<Peer> peers, StoreTuning tuning) {
         return new RatisStore("client", RatisGroup.of(region, clusterId, peers), tuning, StoreLimits.DEFAULT, null);
+    }
+
+    /**
+     * Applies entries of the cluster this standby follows, in order (the group committer puts them in as
+     * few log entries as it can); one result per entry.
+     */
+    CompletableFuture<List<WriteResult>> replay(List<WriteCmd.Replayed> entries) {
+        List<CompletableFuture<WriteResult>> each = entries.stream().map(e -> submit(WriteCmd.replay(e))).toList();
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                .thenApply(done -> each.stream().map(CompletableFuture::join).toList());
+    }
+
+    /** Changes the region's disaster-recovery role through consensus. */
+    CompletableFuture<WriteResult> changeRole(RegionState.Role role, long epoch, String primary) {
+        return submit(WriteCmd.regionRole(role, epoch, primary));
+    }
+
+    /** The region's role, read linearizably (through the leader) or from this zone's applied state. */
+    RegionState region(ReadConsistency consistency) {
+        return query(Query.region(), consistency).region();
     }
 
     /** Records that the applied log up to {@code index} is in the backup archive (see {@link BackupSource}). */
@@ -212,7 +236,7 @@ public final class RatisStore implements Store {
     /** Submits a commit without waiting; the future fails with the same exceptions {@link #commit} throws. */
     public CompletableFuture<WriteResult> commitAsync(List<Op> ops) {
         limits.checkOps(ops);
-        return submit(WriteCmd.commit(ops)).thenApply(r -> check(r, ops));
+        return submit(WriteCmd.commit(ops)).thenApply(r -> acknowledge(check(r, ops)));
     }
 
     @Override
@@ -259,10 +283,17 @@ public final class RatisStore implements Store {
         if (!ops.isEmpty()) {
             limits.checkOps(ops);
         }
-        return join(submit(cmd).thenApply(r -> check(r, ops)));
+        return join(submit(cmd).thenApply(r -> acknowledge(check(r, ops))));
     }
 
     private CompletableFuture<WriteResult> submit(WriteCmd cmd) {
+        if (local != null && cmd.isClientWrite()) {
+            // Refused here, a write a region cannot take never reaches the log or fails the client's stream.
+            var refusal = local.writeRefusal();
+            if (refusal.isPresent()) {
+                return CompletableFuture.failedFuture(new RegionReadOnlyException(refusal.get(), false));
+            }
+        }
         if (local != null) {
             try {
                 local.checkQuorum();
@@ -282,7 +313,22 @@ public final class RatisStore implements Store {
             }
             case LEASE_NOT_FOUND -> throw new LeaseNotFoundException(r.leaseId());
             case INVALID -> throw new InvalidRequestException(r.message());
+            case READ_ONLY -> throw new RegionReadOnlyException(r.message(), false);
         };
+    }
+
+    /**
+     * A client write applied while this zone's fencing lease held is acknowledged; one whose lease ran
+     * out meanwhile is not, since another region may take writes from then on.
+     */
+    private WriteResult acknowledge(WriteResult r) {
+        if (local != null) {
+            var refusal = local.writeRefusal();
+            if (refusal.isPresent()) {
+                throw new RegionReadOnlyException(refusal.get() + " (this write was ordered before and may have been applied)", true);
+            }
+        }
+        return r;
     }
 
     private <T> T join(CompletableFuture<T> f) {
@@ -311,6 +357,10 @@ public final class RatisStore implements Store {
             int i = message.indexOf(ZoneStateMachine.DISK_FULL);
             if (i >= 0) {
                 return new DiskFullException(message.substring(i + ZoneStateMachine.DISK_FULL.length() + 2));
+            }
+            i = message.indexOf(ZoneStateMachine.READ_ONLY);
+            if (i >= 0) {
+                return new RegionReadOnlyException(message.substring(i + ZoneStateMachine.READ_ONLY.length() + 2), false);
             }
             i = message.indexOf(ZoneStateMachine.INVALID);
             if (i >= 0) {

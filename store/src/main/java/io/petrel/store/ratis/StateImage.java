@@ -116,6 +116,47 @@ public final class StateImage implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes this state, which is cluster {@code sourceCluster}'s at its applied position, the start of a
+     * new cluster that follows that one as a standby of region {@code primary} in {@code epoch}.
+     */
+    public void rebaseAsStandby(String primary, long epoch, String sourceCluster) throws IOException {
+        try {
+            state.rebaseAsStandby(primary, epoch, sourceCluster);
+        } catch (RocksDBException e) {
+            throw new StoreException("rebasing the state in " + dir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The journal's entries from {@code fromIndex} on: what this state applied and its archive did not take yet. */
+    public List<JournalEntry> journalFrom(long fromIndex) {
+        List<JournalEntry> out = new java.util.ArrayList<>();
+        long next = fromIndex;
+        while (true) {
+            JournalRead read = state.readJournal(next, 1024, 64L * 1024 * 1024);
+            if (read.entries().isEmpty()) {
+                return out;
+            }
+            out.addAll(read.entries());
+            next = read.entries().getLast().index() + 1;
+        }
+    }
+
+    /** The keys a journal entry's client writes put or deleted (for reports of writes a region lost). */
+    public static List<String> keysWritten(JournalEntry entry) {
+        if (entry.changesNothing()) {
+            return List.of();
+        }
+        var logData = org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(entry.logData());
+        return Codec.logEntryCommands(logData).stream().filter(c -> c.type() == WriteCmd.Type.COMMIT)
+                .flatMap(c -> c.ops().stream()).map(WriteCmd.OpDto::key).distinct().toList();
+    }
+
+    /** The region's disaster-recovery role recorded in this state. */
+    public RegionState region() {
+        return state.region();
+    }
+
     /** A checkpoint of this image in {@code target} (which must not exist). */
     public void copyTo(Path target) throws IOException {
         try {

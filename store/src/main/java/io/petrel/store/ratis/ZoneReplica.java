@@ -59,8 +59,11 @@ public final class ZoneReplica implements AutoCloseable {
     /** When this zone last knew a leader (System.nanoTime), kept by the ticker. */
     private volatile long leaderSeenNanos = System.nanoTime();
 
-    private ZoneReplica(ReplicaConfig config, LongConsumer commitLatencyNanos) throws IOException {
+    private final WriteGate writeGate;
+
+    private ZoneReplica(ReplicaConfig config, LongConsumer commitLatencyNanos, WriteGate writeGate) throws IOException {
         this.config = requireNonNull(config, "config");
+        this.writeGate = requireNonNull(writeGate, "writeGate");
         this.group = RatisGroup.of(config.region(), config.clusterId(), config.peers());
         Path raftDir = config.dataDir().resolve("raft");
         Path liveDir = config.dataDir().resolve("state");
@@ -69,7 +72,7 @@ public final class ZoneReplica implements AutoCloseable {
         this.watchHub = new WatchHub(config.zone());
         this.stateMachine = new ZoneStateMachine(config.zone(), liveDir, config.tuning().verifyOnOpen(), config.tuning().journalBytes(),
                 new DiskGuard(config.dataDir(), config.tuning().diskReserveBytes()), System::currentTimeMillis, watchHub,
-                commitLatencyNanos);
+                commitLatencyNanos, writeGate);
         boolean fresh = isEmpty(raftDir);
         this.server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(config.zone()))
@@ -92,7 +95,7 @@ public final class ZoneReplica implements AutoCloseable {
      * a replica never serves data it cannot vouch for.
      */
     public static ZoneReplica start(ReplicaConfig config) throws IOException {
-        return new ZoneReplica(config, nanos -> { });
+        return new ZoneReplica(config, nanos -> { }, WriteGate.OPEN);
     }
 
     /**
@@ -101,7 +104,12 @@ public final class ZoneReplica implements AutoCloseable {
      * majority, fsync and apply).
      */
     public static ZoneReplica start(ReplicaConfig config, LongConsumer commitLatencyNanos) throws IOException {
-        return new ZoneReplica(config, commitLatencyNanos);
+        return new ZoneReplica(config, commitLatencyNanos, WriteGate.OPEN);
+    }
+
+    /** Like {@link #start(ReplicaConfig, LongConsumer)}, with client writes also subject to {@code writeGate}. */
+    public static ZoneReplica start(ReplicaConfig config, LongConsumer commitLatencyNanos, WriteGate writeGate) throws IOException {
+        return new ZoneReplica(config, commitLatencyNanos, writeGate);
     }
 
     private static RaftProperties properties(ReplicaConfig config, Path raftDir) {
@@ -205,6 +213,11 @@ public final class ZoneReplica implements AutoCloseable {
         return new RatisStore.QueryResultView(r.digest(), r.revision(), r.staleness().appliedIndex());
     }
 
+    /** What disaster recovery reads and changes in this zone (see {@link RegionControl}). */
+    public RegionControl regionControl() {
+        return new Region();
+    }
+
     /** What the backups read from this zone (see {@link BackupSource}). */
     public BackupSource backupSource() {
         return new Backups();
@@ -221,7 +234,8 @@ public final class ZoneReplica implements AutoCloseable {
                 lastRole = info.getCurrentRole().getNumber();
                 LOG.info("zone {}: role {} in term {}, leader {}", config.zone(), info.getCurrentRole(), lastTerm, info.getLeaderId());
             }
-            if (info.isLeader() && info.isLeaderReady() && stateMachine.earliestLeaseDeadline() <= System.currentTimeMillis()) {
+            if (info.isLeader() && info.isLeaderReady() && stateMachine.region().takesWrites()
+                    && stateMachine.earliestLeaseDeadline() <= System.currentTimeMillis()) {
                 store.tick();
             }
         } catch (RuntimeException e) {
@@ -336,7 +350,92 @@ public final class ZoneReplica implements AutoCloseable {
         }
     }
 
+    private final class Region implements RegionControl {
+        @Override
+        public String region() {
+            return config.region();
+        }
+
+        @Override
+        public String clusterId() {
+            return config.clusterId();
+        }
+
+        @Override
+        public String zone() {
+            return config.zone();
+        }
+
+        @Override
+        public boolean leads() {
+            var info = division.getInfo();
+            return info.isLeader() && info.isLeaderReady();
+        }
+
+        @Override
+        public long currentTerm() {
+            return division.getInfo().getCurrentTerm();
+        }
+
+        @Override
+        public long appliedIndex() {
+            return division.getInfo().getLastAppliedIndex();
+        }
+
+        @Override
+        public RegionState applied() {
+            return stateMachine.region();
+        }
+
+        @Override
+        public RegionState current() {
+            return store.region(io.petrel.store.ReadConsistency.LINEARIZABLE);
+        }
+
+        @Override
+        public Replayed replay(String sourceCluster, List<JournalEntry> entries, Duration timeout) throws IOException {
+            List<WriteCmd.Replayed> cmds = entries.stream().map(e -> WriteCmd.Replayed.of(sourceCluster, e)).toList();
+            List<WriteResult> results = await(store.replay(cmds), timeout, "replaying " + entries.size() + " entries");
+            for (int i = 0; i < results.size(); i++) {
+                if (results.get(i).status() != WriteResult.Status.OK) {
+                    return new Replayed(i, results.get(i).message());
+                }
+            }
+            return new Replayed(results.size(), null);
+        }
+
+        @Override
+        public void changeRole(RegionState.Role role, long epoch, String primary, Duration timeout) throws IOException {
+            WriteResult r = await(store.changeRole(role, epoch, primary), timeout, "becoming " + role + " in epoch " + epoch);
+            if (r.status() != WriteResult.Status.OK) {
+                throw new IOException("zone " + config.zone() + ": the region cannot become " + role + " in epoch " + epoch + ": " + r.message());
+            }
+        }
+
+        private <T> T await(java.util.concurrent.CompletableFuture<T> f, Duration timeout, String what) throws IOException {
+            try {
+                return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("zone " + config.zone() + ": " + what + " failed: " + e.getCause().getMessage(), e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new IOException("zone " + config.zone() + ": " + what + " timed out after " + timeout.toMillis() + " ms");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+    }
+
     private final class Local implements RatisStore.LocalReplica {
+        @Override
+        public java.util.Optional<String> writeRefusal() {
+            RegionState region = stateMachine.region();
+            if (!region.takesWrites()) {
+                return java.util.Optional.of(region.readOnlyReason());
+            }
+            return writeGate.refusal(region);
+        }
+
         @Override
         public String zone() {
             return config.zone();

@@ -50,6 +50,7 @@ final class ZoneStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(ZoneStateMachine.class);
     static final String DISK_FULL = "PETREL_DISK_FULL";
     static final String INVALID = "PETREL_INVALID";
+    static final String READ_ONLY = "PETREL_READ_ONLY";
 
     private final String zone;
     private final Path liveDir;
@@ -59,6 +60,7 @@ final class ZoneStateMachine extends BaseStateMachine {
     private final LongSupplier clock;
     private final WatchHub watchHub;
     private final LongConsumer commitLatencyNanos;
+    private final WriteGate writeGate;
     private final CheckpointSnapshots snapshots = new CheckpointSnapshots();
     private final ExecutorService sealer;
     /** Readers hold it shared; closing or swapping the database holds it exclusively. */
@@ -68,7 +70,7 @@ final class ZoneStateMachine extends BaseStateMachine {
     private volatile LongSupplier commitIndex = () -> -1;
 
     ZoneStateMachine(String zone, Path liveDir, boolean verifyOnOpen, long journalBytes, DiskGuard diskGuard, LongSupplier clock,
-                     WatchHub watchHub, LongConsumer commitLatencyNanos) {
+                     WatchHub watchHub, LongConsumer commitLatencyNanos, WriteGate writeGate) {
         this.zone = requireNonNull(zone, "zone");
         this.liveDir = requireNonNull(liveDir, "liveDir");
         this.verifyOnOpen = verifyOnOpen;
@@ -77,6 +79,7 @@ final class ZoneStateMachine extends BaseStateMachine {
         this.clock = requireNonNull(clock, "clock");
         this.watchHub = requireNonNull(watchHub, "watchHub");
         this.commitLatencyNanos = requireNonNull(commitLatencyNanos, "commitLatencyNanos");
+        this.writeGate = requireNonNull(writeGate, "writeGate");
         this.sealer = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name(zone + "-snapshot-sealer").factory());
     }
 
@@ -242,7 +245,19 @@ final class ZoneStateMachine extends BaseStateMachine {
         TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
         try {
             diskGuard.check();
-            Codec.decodeWriteRequest(request.getMessage().getContent());
+            List<WriteCmd> cmds = Codec.decodeWriteRequest(request.getMessage().getContent());
+            if (cmds.stream().anyMatch(WriteCmd::isClientWrite)) {
+                KvState s = state;
+                RegionState region = s == null ? RegionState.SOLO : s.region();
+                if (!region.takesWrites() && cmds.stream().allMatch(WriteCmd::isClientWrite)) {
+                    // Applying would refuse each of them anyway; spare the log an entry.
+                    return trx.build().setException(new IOException(READ_ONLY + ": " + region.readOnlyReason()));
+                }
+                var refusal = writeGate.refusal(region);
+                if (refusal.isPresent()) {
+                    return trx.build().setException(new IOException(READ_ONLY + ": " + refusal.get()));
+                }
+            }
         } catch (Codec.MalformedMessageException e) {
             return trx.build().setException(new IOException(INVALID + ": " + e.getMessage()));
         } catch (IOException e) {
@@ -393,6 +408,7 @@ final class ZoneStateMachine extends BaseStateMachine {
                 }
                 case REVISION -> new QueryResult(List.of(), false, s.revision(), null, staleness);
                 case DIGEST -> new QueryResult(List.of(), false, s.revision(), s.digest(), staleness);
+                case REGION -> new QueryResult(List.of(), false, s.revision(), null, staleness, null, s.region());
             };
         } finally {
             dbLock.readLock().unlock();
@@ -416,6 +432,11 @@ final class ZoneStateMachine extends BaseStateMachine {
     long earliestLeaseDeadline() {
         KvState s = state;
         return s == null ? Long.MAX_VALUE : s.earliestLeaseDeadline();
+    }
+
+    RegionState region() {
+        KvState s = state;
+        return s == null ? RegionState.SOLO : s.region();
     }
 
     long appliedRevision() {
