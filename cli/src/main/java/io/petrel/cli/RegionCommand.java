@@ -103,7 +103,7 @@ final class RegionCommand {
             NamedRegions named = new NamedRegions(RegionOptions.home());
             String newPrimary = of;
             if (newPrimary == null) {
-                try (var repo = new io.petrel.backup.target.DirectoryTarget(Path.of(old.backupTarget()))) {
+                try (var repo = io.petrel.backup.target.BackupTargets.open(old.backupTarget(), System.getenv())) {
                     newPrimary = new io.petrel.dr.EpochLedger(repo).current().orElseThrow(
                             () -> new IllegalStateException("the witness holds no epoch: there is no primary to fail back to")).region();
                 } catch (IllegalArgumentException | java.io.IOException e) {

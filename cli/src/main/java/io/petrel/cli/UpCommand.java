@@ -41,6 +41,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--manual-failover", description = "with --standby-of: never promote automatically (petrel region promote|switchover do)")
     boolean manualFailover;
 
+    @Option(names = "--backup-target", paramLabel = "SPEC", description = "with --region: where the region backs up, the witness of "
+            + "disaster recovery (a directory or s3://bucket/prefix?endpoint=...; default ~/.petrel/dr-target). It must sit outside every region")
+    String backupTarget;
+
     @Option(names = "--gateways", hidden = true, defaultValue = "2")
     int gatewayCount;
 
@@ -52,6 +56,34 @@ final class UpCommand implements Callable<Integer> {
 
     @Mixin
     HiddenRegionOptions hidden;
+
+    /**
+     * Both regions' gateways answer the global name for both; the primary's running gateways are
+     * restarted one at a time to learn of the standby (the other instance serves meanwhile).
+     */
+    private RegionLayout joinGlobalName(RegionLayout standby, RegionLayout primary) throws Exception {
+        Map<String, String> global = NamedRegions.globalTuning(java.util.List.of(primary, standby));
+        Map<String, String> p = new java.util.HashMap<>(primary.tuning());
+        p.putAll(global);
+        // Used once the primary itself becomes a standby (after a failback): it then probes this region.
+        p.put("dr.peer.health", String.join(",", standby.zones().stream().map(z -> z.host() + ":" + z.httpPort()).toList()));
+        RegionLayout updated = primary.withTuning(p);
+        updated.save();
+        if (global.isEmpty()) {
+            return standby;
+        }
+        LocalRegion running = new LocalRegion(updated, RegionOptions.launcher(updated.dataDir()));
+        for (GatewaySpec g : updated.gateways()) {
+            if (running.gateway(g.name()).running().isPresent()) {
+                running.gateway(g.name()).stop(Duration.ofSeconds(15));
+                running.startGateway(g.name());
+                running.awaitGateways(updated.zones().stream().map(ZoneSpec::zone).toList(), Duration.ofSeconds(30));
+            }
+        }
+        Map<String, String> s = new java.util.HashMap<>(standby.tuning());
+        s.putAll(global);
+        return standby.withTuning(s);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -68,7 +100,7 @@ final class UpCommand implements Callable<Integer> {
             String prefix = hidden.ipPrefix.equals("127.0") ? named.ipPrefix(regionName) : hidden.ipPrefix;
             RegionLayout base = RegionLayout.of(regionName, dir, zones, gatewayCount, prefix, hidden.raftPort, hidden.httpPort, hidden.apiPort,
                     Map.of());
-            String target = named.sharedTarget().toString();
+            String target = backupTarget != null ? backupTarget : named.sharedTarget().toString();
             java.util.List<ZoneSpec> peers = java.util.List.of();
             Map<String, String> extra = new java.util.HashMap<>();
             if (standbyOf != null) {
@@ -91,6 +123,13 @@ final class UpCommand implements Callable<Integer> {
             tuning.putAll(NamedRegions.drTuning(base, target, peers));
             tuning.putAll(extra);
             layout = base.withTuning(tuning);
+            if (standbyOf != null) {
+                layout = joinGlobalName(layout, RegionLayout.load(named.dir(standbyOf)));
+            } else {
+                Map<String, String> t = new java.util.HashMap<>(layout.tuning());
+                t.putAll(NamedRegions.globalTuning(java.util.List.of(layout)));
+                layout = layout.withTuning(t);
+            }
             layout.save();
         } else if (RegionLayout.exists(dir)) {
             layout = RegionLayout.load(dir);

@@ -75,6 +75,23 @@ public final class NamedRegions {
         return t;
     }
 
+    /** The name every named region's gateways answer with the gateways of whichever region is primary. */
+    public static final String GLOBAL_NAME = "api.global." + RegionLayout.DOMAIN;
+
+    /**
+     * The gateway tuning for the global name over {@code regions} (those without gateways are left out);
+     * empty when none has gateways.
+     */
+    public static Map<String, String> globalTuning(List<RegionLayout> regions) {
+        List<String> entries = regions.stream().filter(r -> !r.gateways().isEmpty())
+                .map(r -> r.region() + "=" + String.join("|", r.gateways().stream().map(g -> g.host() + ":" + g.adminPort()).toList()))
+                .toList();
+        if (entries.isEmpty()) {
+            return Map.of();
+        }
+        return Map.of("gateway.global.name", GLOBAL_NAME, "gateway.global.regions", String.join(",", entries));
+    }
+
     private static void checkName(String region) {
         if (region == null || !region.matches("[a-z][a-z0-9-]{0,30}")) {
             throw new IllegalArgumentException("a region name is lower-case letters, digits and '-', starting with a letter, not '" + region + "'");

@@ -1,28 +1,20 @@
 package io.petrel.cli.faults;
 
-import io.petrel.api.OpenWhiskApi;
 import io.petrel.backup.BackupRepository;
 import io.petrel.backup.format.ObjectCodec;
 import io.petrel.backup.target.DirectoryTarget;
 import io.petrel.cli.PetrelCli;
-import io.petrel.cli.dr.DrClient;
 import io.petrel.cli.dr.StandbySeeder;
 import io.petrel.cli.local.LocalRegion;
 import io.petrel.cli.local.NodeLauncher;
 import io.petrel.cli.local.RegionLayout;
-import io.petrel.cli.local.ZoneSpec;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -39,9 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * standbys pointed at bad targets are refused.
  */
 class DisasterRecoveryTest {
-    private static final String AUTH = "Basic " + Base64.getEncoder().encodeToString(OpenWhiskApi.GUEST_AUTH.getBytes(StandardCharsets.UTF_8));
     private static final long FAILOVER_MS = 5000;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private final DrTestRegions regions = new DrTestRegions();
 
     @Test
     void aLostPrimaryIsReplacedByItsStandbyAndFailsBackAsAStandby() throws Exception {
@@ -50,20 +41,23 @@ class DisasterRecoveryTest {
         int prefix = ThreadLocalRandom.current().nextInt(100, 240);
         Path home = data.resolve("home");
         try {
-            run("up", "--region", "east", "--ip-prefix", "127." + prefix, "--gateways", "0");
+            regions.run("up", "--region", "east", "--ip-prefix", "127." + prefix, "--gateways", "0");
             RegionLayout east = RegionLayout.load(home.resolve("regions/east"));
-            awaitRole(east, "PRIMARY", Duration.ofSeconds(30));
+            regions.awaitRole(east, "PRIMARY", Duration.ofSeconds(30));
             for (int i = 0; i < 20; i++) {
-                assertThat(put(east, "before-" + i)).isEqualTo(200);
+                assertThat(regions.put(east, "before-" + i)).isEqualTo(200);
             }
-            run("up", "--region", "west", "--standby-of", "east", "--failover-ms", String.valueOf(FAILOVER_MS), "--ip-prefix",
+            regions.run("up", "--region", "west", "--standby-of", "east", "--failover-ms", String.valueOf(FAILOVER_MS), "--ip-prefix",
                     "127." + (prefix + 1), "--gateways", "0");
             RegionLayout west = RegionLayout.load(home.resolve("regions/west"));
-            awaitRole(west, "STANDBY", Duration.ofSeconds(30));
+            regions.awaitRole(west, "STANDBY", Duration.ofSeconds(30));
 
             // A standby serves reads of what it applied and refuses writes, naming the primary.
-            awaitTrue(() -> get(west, "before-19") == 200, Duration.ofSeconds(30), "the standby applied the seeded writes");
-            HttpResponse<String> refused = putRaw(west, "on-the-standby");
+            DrTestRegions.awaitTrue(() -> regions.get(west, "before-19") == 200, Duration.ofSeconds(30), "the standby applied the seeded writes");
+            // Replaying the primary's entries gives its state exactly: the same digest at the same revision.
+            DrTestRegions.awaitTrue(() -> regions.digest(east.zones().get(0)).equals(regions.digest(west.zones().get(0))), Duration.ofSeconds(30),
+                    "the standby's state digest equals the primary's");
+            HttpResponse<String> refused = regions.putRaw(west, "on-the-standby");
             assertThat(refused.statusCode()).isEqualTo(503);
             assertThat(refused.body()).contains("standby of region east");
 
@@ -73,7 +67,7 @@ class DisasterRecoveryTest {
             Thread writer = Thread.ofPlatform().start(() -> {
                 for (int n = 0; !stop.get(); n++) {
                     try {
-                        if (put(east, "w-" + n) == 200) {
+                        if (regions.put(east, "w-" + n) == 200) {
                             acked.put(n, System.nanoTime());
                         }
                     } catch (Exception e) {
@@ -82,28 +76,28 @@ class DisasterRecoveryTest {
                 }
             });
             Thread.sleep(4000);
-            awaitTrue(() -> lagOf(west) >= 0 && lagOf(west) < 50, Duration.ofSeconds(20), "the standby keeps up");
-            System.out.printf("standby lag before the loss: %d entries%n", lagOf(west));
+            DrTestRegions.awaitTrue(() -> regions.lagOf(west) >= 0 && regions.lagOf(west) < 50, Duration.ofSeconds(20), "the standby keeps up");
+            System.out.printf("standby lag before the loss: %d entries%n", regions.lagOf(west));
             long killed = System.nanoTime();
             new LocalRegion(east, NodeLauncher.current(east.dataDir().resolve("petrel-node.jsa"))).killAll();
             stop.set(true);
             writer.join();
-            awaitRole(west, "PRIMARY", Duration.ofMillis(FAILOVER_MS + 60_000));
+            regions.awaitRole(west, "PRIMARY", Duration.ofMillis(FAILOVER_MS + 60_000));
             // Each zone takes writes once its own lease is acknowledged (within a renewal).
-            awaitTrue(() -> put(west, "after-failover") == 200, Duration.ofSeconds(15), "the new primary takes writes");
+            DrTestRegions.awaitTrue(() -> regions.put(west, "after-failover") == 200, Duration.ofSeconds(15), "the new primary takes writes");
             long promoted = System.nanoTime();
 
             // Every acknowledged write up to the newest one the standby has is there: no holes.
             int newestPresent = -1;
             for (int n : acked.descendingKeySet()) {
-                if (get(west, "w-" + n) == 200) {
+                if (regions.get(west, "w-" + n) == 200) {
                     newestPresent = n;
                     break;
                 }
             }
             assertThat(newestPresent).as("some writes during the run reached the standby").isGreaterThanOrEqualTo(0);
             for (int n : acked.headMap(newestPresent, true).keySet()) {
-                assertThat(get(west, "w-" + n)).as("acknowledged write w-%d, before the newest one the standby has", n).isEqualTo(200);
+                assertThat(regions.get(west, "w-" + n)).as("acknowledged write w-%d, before the newest one the standby has", n).isEqualTo(200);
             }
             long lastAcked = acked.lastEntry().getValue();
             double rpo = (lastAcked - acked.get(newestPresent)) / 1e9;
@@ -115,14 +109,14 @@ class DisasterRecoveryTest {
             assertThat(rto).isLessThan(FAILOVER_MS / 1000.0 + 40);
 
             // The old primary, restarted, knows it lost its epoch and refuses writes.
-            run("up", "--region", "east");
-            awaitRole(east, "DEMOTED", Duration.ofSeconds(30));
-            HttpResponse<String> fenced = putRaw(east, "on-the-old-primary");
+            regions.run("up", "--region", "east");
+            regions.awaitRole(east, "DEMOTED", Duration.ofSeconds(30));
+            HttpResponse<String> fenced = regions.putRaw(east, "on-the-old-primary");
             assertThat(fenced.statusCode()).isEqualTo(503);
             assertThat(fenced.body()).contains("west");
 
             // Failback: it reports what it had that the new primary does not, and becomes a standby that catches up.
-            PetrelCli.Result failback = run("region", "failback", "--region", "east");
+            PetrelCli.Result failback = regions.run("region", "failback", "--region", "east");
             assertThat(failback.out()).contains("is a standby of region west");
             // Acknowledged writes the new primary never got are reported by name, not dropped silently.
             Path report;
@@ -133,12 +127,12 @@ class DisasterRecoveryTest {
             for (int n : acked.tailMap(newestPresent, false).keySet()) {
                 assertThat(lost).as("the lost-writes report names acknowledged write w-%d", n).contains("w-" + n);
             }
-            assertThat(put(west, "after-failback")).isEqualTo(200);
-            awaitTrue(() -> get(east, "after-failback") == 200, Duration.ofSeconds(60), "the new standby follows the new primary");
-            assertThat(putRaw(east, "on-the-new-standby").statusCode()).isEqualTo(503);
+            assertThat(regions.put(west, "after-failback")).isEqualTo(200);
+            DrTestRegions.awaitTrue(() -> regions.get(east, "after-failback") == 200, Duration.ofSeconds(60), "the new standby follows the new primary");
+            assertThat(regions.putRaw(east, "on-the-new-standby").statusCode()).isEqualTo(503);
         } finally {
-            run("down", "--region", "east");
-            run("down", "--region", "west");
+            regions.run("down", "--region", "east");
+            regions.run("down", "--region", "west");
         }
 
         // Standbys pointed at bad targets: a clear error, and no seed.
@@ -163,84 +157,10 @@ class DisasterRecoveryTest {
             assertThatThrownBy(() -> new StandbySeeder(corrupt).seed(north, "west")).hasMessageContaining("files/");
         }
         assertThat(north.zones().stream().noneMatch(z -> Files.exists(z.dataDir().resolve("state")))).isTrue();
-        try (Stream<Path> walk = Files.walk(data)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+        DrTestRegions.deleteRecursively(data);
     }
 
     private static BackupRepository repository(Path dir) throws IOException {
         return new BackupRepository(new DirectoryTarget(dir), new ObjectCodec(Optional.empty()));
     }
-
-    private static PetrelCli.Result run(String... args) {
-        PetrelCli.Result r = PetrelCli.run(args);
-        System.out.println("$ petrel " + String.join(" ", args) + " -> " + r.code() + "\n" + r.out() + r.err());
-        assertThat(r.code()).as("petrel %s: %s", String.join(" ", args), r.err()).isZero();
-        return r;
-    }
-
-    private void awaitRole(RegionLayout layout, String role, Duration timeout) throws InterruptedException {
-        awaitTrue(() -> new DrClient().leaderStatus(layout).map(s -> role.equals(s.path("role").asText())).orElse(false), timeout,
-                "region " + layout.region() + " is " + role);
-    }
-
-    private long lagOf(RegionLayout layout) {
-        return new DrClient().leaderStatus(layout).map(s -> s.path("lagEntries").asLong(-1)).orElse(-1L);
-    }
-
-    private static void awaitTrue(CheckedCondition condition, Duration timeout, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                if (condition.holds()) {
-                    return;
-                }
-            } catch (Exception e) {
-                // not yet
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("not within " + timeout.toSeconds() + " s: " + what);
-    }
-
-    @FunctionalInterface
-    private interface CheckedCondition {
-        boolean holds() throws Exception;
-    }
-
-    private int put(RegionLayout region, String name) throws Exception {
-        return putRaw(region, name).statusCode();
-    }
-
-    private HttpResponse<String> putRaw(RegionLayout region, String name) throws Exception {
-        IOException last = null;
-        for (ZoneSpec z : region.zones()) {
-            try {
-                return http.send(HttpRequest.newBuilder(URI.create(z.apiUrl() + "/api/v1/namespaces/guest/actions/" + name + "?overwrite=true"))
-                        .timeout(Duration.ofSeconds(10)).header("Authorization", AUTH).header("Content-Type", "application/json")
-                        .PUT(HttpRequest.BodyPublishers.ofString("{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(){return {}}\"}}"))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                last = e;
-            }
-        }
-        throw last;
-    }
-
-    private int get(RegionLayout region, String name) throws Exception {
-        IOException last = null;
-        for (ZoneSpec z : region.zones()) {
-            try {
-                return http.send(HttpRequest.newBuilder(URI.create(z.apiUrl() + "/api/v1/namespaces/guest/actions/" + name))
-                        .timeout(Duration.ofSeconds(5)).header("Authorization", AUTH).GET().build(), HttpResponse.BodyHandlers.ofString())
-                        .statusCode();
-            } catch (IOException e) {
-                last = e;
-            }
-        }
-        throw last;
-    }
-
 }
