@@ -17,6 +17,9 @@ abstract class AdminCommand {
     static AdminClient client(AdminTarget target) throws IOException {
         return target.connect(System.getenv(), () -> {
             try {
+                if (target.region().isPresent()) {
+                    return new io.petrel.cli.local.NamedRegions(RegionOptions.home()).dir(target.region().get());
+                }
                 return RegionOptions.lastRegion();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -24,6 +24,9 @@ final class TransferCommands {
     static TenantClient client(TenantTarget target) throws IOException {
         return target.connect(System.getenv(), () -> {
             try {
+                if (target.region().isPresent()) {
+                    return new io.petrel.cli.local.NamedRegions(RegionOptions.home()).dir(target.region().get());
+                }
                 return RegionOptions.lastRegion();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

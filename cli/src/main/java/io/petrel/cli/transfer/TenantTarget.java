@@ -40,6 +40,14 @@ public final class TenantTarget {
     @Option(names = "--data", paramLabel = "DIR", description = "the local region's data folder (default: the last region `up` started)")
     Path data;
 
+    @Option(names = "--region", paramLabel = "NAME", description = "a named local region (started with `up --region NAME`)")
+    String region;
+
+    /** The named local region asked for, if any (the caller knows where named regions live). */
+    public java.util.Optional<String> region() {
+        return java.util.Optional.ofNullable(region);
+    }
+
     /** Builds the client; {@code localRegion} finds the local region's folder when nothing else says where the API is. */
     public TenantClient connect(Map<String, String> env, Supplier<Path> localRegion) throws IOException {
         Properties wsk = wskProperties(env);

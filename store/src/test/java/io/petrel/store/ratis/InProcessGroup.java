@@ -15,6 +15,15 @@ public final class InProcessGroup implements AutoCloseable {
     private final ZoneReplica[] replicas;
 
     public InProcessGroup(Path root, int zones, StoreTuning tuning) throws IOException {
+        this(root, zones, tuning, null);
+    }
+
+    /** A group whose zones all start from a copy of the state in {@code seed} (a RocksDB checkpoint, e.g. a rebased restore). */
+    public static InProcessGroup seeded(Path root, int zones, StoreTuning tuning, Path seed) throws IOException {
+        return new InProcessGroup(root, zones, tuning, seed);
+    }
+
+    private InProcessGroup(Path root, int zones, StoreTuning tuning, Path seed) throws IOException {
         this.region = "test-" + System.nanoTime();
         this.root = root;
         this.tuning = tuning;
@@ -23,6 +32,14 @@ public final class InProcessGroup implements AutoCloseable {
             peers.add(new Peer("z" + i, "127.0.0.1", freePort()));
         }
         this.replicas = new ZoneReplica[zones];
+        if (seed != null) {
+            try (StateImage image = StateImage.open(seed)) {
+                for (int i = 0; i < zones; i++) {
+                    java.nio.file.Files.createDirectories(root.resolve("z" + i));
+                    image.copyTo(root.resolve("z" + i).resolve("state"));
+                }
+            }
+        }
         for (int i = 0; i < zones; i++) {
             start(i);
         }
