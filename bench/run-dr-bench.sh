@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Disaster recovery on this machine: two named 3-zone regions (east primary, west its standby, one shared
-# witness backup target), the standby's lag under an open-loop writer, then repeated failovers: every zone
-# of the primary killed with SIGKILL, the standby promoting itself, RPO and RTO measured, the old primary
+# witness backup target), the standby's lag under an open-loop writer, then repeated failovers: every process
+# of the primary (zones, gateways) killed with SIGKILL, the standby promoting itself, RPO and RTO measured, the old primary
 # restarted and failed back as the new standby (io.petrel.bench.DrBench drives it all through `petrel`
 # commands). Everything lives in bench/target/dr-bench (its own petrel.home) and is stopped and removed
 # again, also when something fails or the run is interrupted.
@@ -21,8 +21,9 @@ cd "$root"
 
 EAST_PREFIX=127.67
 WEST_PREFIX=127.68
-STATE="$root/bench/target/dr-bench"   # the lock, and the petrel.home of the run (a killed run's leftovers are found there)
+STATE="$root/bench/target/dr-bench"   # the lock, the run's petrel.home and jars (a killed run's leftovers are found there)
 HOME_DIR="$STATE/home"
+JARS="$STATE/jars"                    # the run's own copy of the built jars (see below)
 DRIVER_LIMIT_SECONDS=${DR_BENCH_LIMIT_SECONDS:-5400}
 
 log() { printf '[%(%H:%M:%S)T] run-dr-bench: %s\n' -1 "$*" >&2; }
@@ -75,11 +76,14 @@ stop_regions() { # every named region under this run's home
   done
 }
 
-remove_home() { # only ever this script's folder
-  case "$HOME_DIR" in
-    "$root"/bench/target/dr-bench/home) rm -rf -- "$HOME_DIR" ;;
-    *) log "not removing $HOME_DIR: not this script's folder" ;;
-  esac
+remove_run_folders() { # only ever this script's folders, once nothing runs from them
+  local d
+  for d in "$HOME_DIR" "$JARS"; do
+    case "$d" in
+      "$root"/bench/target/dr-bench/home | "$root"/bench/target/dr-bench/jars) rm -rf -- "$d" ;;
+      *) log "not removing $d: not one of this script's folders" ;;
+    esac
+  done
 }
 
 started=0
@@ -98,7 +102,7 @@ cleanup() {
       log "the run failed (exit $rc); logs kept in $keep"
     fi
     stop_regions
-    remove_home
+    remove_run_folders
   fi
   log "stopped and cleaned up"
   exit "$rc"
@@ -108,18 +112,29 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 source "$root/bench/common.sh"
-cli_cp="$root/cli/target/lib/*:$(ls "$root"/cli/target/petrel-cli-*.jar | grep -v -- '-tests.jar' | head -n1)"
-# Not ./petrel itself: it rebuilds when a source file is newer than its build, which on a shared tree could
-# happen (and replace the zones' jars) in the middle of the run. DrBench runs the same command line.
-cli_cmd=("$JAVA_BIN" -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "${jvm_extra[@]}"
-  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dpetrel.home="$HOME_DIR" -cp "$cli_cp" io.petrel.cli.PetrelMain)
+cli_jar="$(ls "$root"/cli/target/petrel-cli-*.jar | grep -v -- '-tests.jar' | head -n1)"
+set_cli() { # class path: the command line `./petrel` runs, without its build step (DrBench runs the same one)
+  cli_cmd=("$JAVA_BIN" -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "${jvm_extra[@]}"
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dpetrel.home="$HOME_DIR" -cp "$1" io.petrel.cli.PetrelMain)
+}
+set_cli "$root/cli/target/lib/*:$cli_jar"
 
 started=1
-if [ -d "$HOME_DIR" ]; then
-  log "stopping what an earlier run left in $HOME_DIR"
+if [ -d "$HOME_DIR" ] || [ -d "$JARS" ]; then
+  log "stopping what an earlier run left in $STATE"
   stop_regions
-  remove_home
+  remove_run_folders
 fi
+
+# The run works on its own copy of the built jars. Not ./petrel, and not cli/target or bench/target themselves:
+# on a shared tree a build started by someone else (or by ./petrel, which rebuilds when a source file is newer
+# than its build) rewrites those jars, and a zone, a `petrel` command or the driver then dies in the middle of
+# a round with a NoClassDefFoundError (a smoke run did).
+mkdir -p "$JARS/cli" "$JARS/bench"
+cp -p "$root"/cli/target/lib/*.jar "$cli_jar" "$JARS/cli/"
+cp -p "$root"/bench/target/lib/*.jar "$bench_jar" "$JARS/bench/"
+cli_cp="$JARS/cli/*"
+set_cli "$cli_cp"
 if ss -ltnuH 2>/dev/null | awk '{print $5}' | grep -q "^127\.6[78]\."; then
   log "something already listens on $EAST_PREFIX.x.x or $WEST_PREFIX.x.x (see ss -ltnu); not starting regions there"
   exit 1
@@ -133,7 +148,7 @@ driver_rc=0
 timeout --foreground -k 10 "$DRIVER_LIMIT_SECONDS" \
   "$JAVA_BIN" -Xms128m -Xmx512m -XX:+UseSerialGC "${jvm_extra[@]}" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-  -cp "$root/bench/target/lib/*:$bench_jar" io.petrel.bench.DrBench 8>&- \
+  -cp "$JARS/bench/*" io.petrel.bench.DrBench 8>&- \
   --home "$HOME_DIR" --java "$JAVA_BIN" --cli-classpath "$cli_cp" --east-prefix "$EAST_PREFIX" --west-prefix "$WEST_PREFIX" \
   --command "bench/run-dr-bench.sh${*:+ $*}" --report "$report" ${args[@]+"${args[@]}"} || driver_rc=$?
 log "load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -202,15 +202,25 @@ final class DrRegions {
         return new Kill(start, System.nanoTime(), all.size());
     }
 
-    /** One write of the benchmark's action to zone {@code z}: the HTTP status, or -1 if the zone did not answer. */
-    int put(ZoneSpec z, String name, Duration timeout) throws InterruptedException {
+    /** A zone's answer to a write: the HTTP status (-1: the zone did not answer) and the start of the body or error. */
+    record Answer(int status, String detail) {
+    }
+
+    /** One write of the benchmark's action to zone {@code z}. */
+    Answer put(ZoneSpec z, String name, Duration timeout) throws InterruptedException {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(z.apiUrl() + "/api/v1/namespaces/guest/actions/" + name + "?overwrite=true"))
-                    .timeout(timeout).header("Authorization", DrWriter.AUTH).header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofString(DrWriter.BODY)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(z.apiUrl() + "/api/v1/namespaces/guest/actions/" + name
+                            + "?overwrite=true")).timeout(timeout).header("Authorization", DrWriter.AUTH).header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(DrWriter.BODY)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(r.statusCode(), abbreviate("zone " + z.zone() + ": " + r.body()));
         } catch (IOException e) {
-            return -1;
+            return new Answer(-1, abbreviate("zone " + z.zone() + ": " + e));
         }
+    }
+
+    private static String abbreviate(String s) {
+        String one = s.replaceAll("\\s+", " ");
+        return one.length() <= 160 ? one : one.substring(0, 160) + "...";
     }
 
     /**

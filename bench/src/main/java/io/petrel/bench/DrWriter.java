@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
@@ -148,8 +149,9 @@ final class DrWriter {
         return acked.clone();
     }
 
-    long ackedCount() {
-        return acked.size();
+    /** The acknowledged write with the highest sequence number so far (seq, nanoTime of its 200), or null if none yet. */
+    Map.Entry<Long, Long> newestAck() {
+        return acked.lastEntry();
     }
 
     private void schedule() {

@@ -96,6 +96,13 @@ final class RegionCommand {
         @Option(names = "--timeout", defaultValue = "120", description = "seconds to wait for the standby to be ready")
         int timeoutSeconds;
 
+        @Option(names = "--failover-ms", paramLabel = "MS", description = "promote automatically after the new primary has been unreachable "
+                + "this long (default: what the region had, else 60000)")
+        Long failoverMs;
+
+        @Option(names = "--manual-failover", description = "never promote automatically")
+        boolean manualFailover;
+
         @Override
         public Integer call() throws Exception {
             Path dir = region.resolve();
@@ -139,6 +146,12 @@ final class RegionCommand {
             }
             Map<String, String> tuning = new HashMap<>(old.tuning());
             tuning.put("dr.peer.health", String.join(",", primary.zones().stream().map(z -> z.host() + ":" + z.httpPort()).toList()));
+            if (failoverMs != null) {
+                tuning.put("dr.failover.ms", String.valueOf(failoverMs));
+            }
+            if (manualFailover) {
+                tuning.put("dr.manual.failover", "true");
+            }
             RegionLayout fresh = new RegionLayout(old.region(), old.dataDir(), old.zones(), tuning, old.sharedApi(), old.gateways(), old.domain(),
                     old.sharedDns(), UUID.randomUUID().toString());
             for (var z : fresh.zones()) {

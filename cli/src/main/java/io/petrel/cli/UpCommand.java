@@ -34,11 +34,11 @@ final class UpCommand implements Callable<Integer> {
             + "REGION's backups, it follows its archive, serves reads, refuses writes, and takes over if REGION is lost")
     String standbyOf;
 
-    @Option(names = "--failover-ms", paramLabel = "MS", description = "with --standby-of: promote automatically after the primary has been "
-            + "unreachable this long (default 60000)")
+    @Option(names = "--failover-ms", paramLabel = "MS", description = "with --region: once the region is a standby, promote automatically "
+            + "after its primary has been unreachable this long (default 60000)")
     Long failoverMs;
 
-    @Option(names = "--manual-failover", description = "with --standby-of: never promote automatically (petrel region promote|switchover do)")
+    @Option(names = "--manual-failover", description = "with --region: as a standby, never promote automatically (petrel region promote|switchover do)")
     boolean manualFailover;
 
     @Option(names = "--backup-target", paramLabel = "SPEC", description = "with --region: where the region backs up, the witness of "
@@ -112,12 +112,13 @@ final class UpCommand implements Callable<Integer> {
                         extra.put(k, v);
                     }
                 });
-                if (failoverMs != null) {
-                    extra.put("dr.failover.ms", String.valueOf(failoverMs));
-                }
-                if (manualFailover) {
-                    extra.put("dr.manual.failover", "true");
-                }
+            }
+            // Also kept by a primary: it applies once the region is a standby itself (after a failback).
+            if (failoverMs != null) {
+                extra.put("dr.failover.ms", String.valueOf(failoverMs));
+            }
+            if (manualFailover) {
+                extra.put("dr.manual.failover", "true");
             }
             Map<String, String> tuning = new java.util.HashMap<>(extra);
             tuning.putAll(NamedRegions.drTuning(base, target, peers));
@@ -133,7 +134,7 @@ final class UpCommand implements Callable<Integer> {
             layout.save();
         } else if (RegionLayout.exists(dir)) {
             layout = RegionLayout.load(dir);
-            if (layout.gateways().isEmpty()) {
+            if (layout.gateways().isEmpty() && !layout.tuning().containsKey("dr.enabled")) {
                 // A region made before there were gateways: give it the two instances a new one has.
                 String prefix = layout.sharedApi().substring(0, layout.sharedApi().indexOf(".0.1:"));
                 RegionLayout fresh = RegionLayout.of(layout.region(), dir, layout.zones().size(), prefix, hidden.raftPort, hidden.httpPort,

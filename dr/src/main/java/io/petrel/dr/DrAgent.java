@@ -58,6 +58,7 @@ public final class DrAgent implements AutoCloseable {
     private final EpochLedger ledger;
     private final BackupRepository repository;
     private final LongSupplier archivedIndex;
+    private final LongSupplier rpoMillis;
     private final Runnable snapshotAfterPromotion;
     private final Clock clock;
     private final HttpClient http;
@@ -65,7 +66,8 @@ public final class DrAgent implements AutoCloseable {
     private final AtomicBoolean targetCheckRunning = new AtomicBoolean();
     private final AtomicBoolean peerCheckRunning = new AtomicBoolean();
     private final Object promotionLock = new Object();
-    private final boolean conditionalCreate;
+    /** Whether the target refuses a second create of one name: null until a probe got a definite answer. */
+    private volatile Boolean conditionalCreate;
 
     private volatile List<EpochLedger.Standby> standbys = List.of();
     private volatile long standbysReadNanos;
@@ -74,30 +76,27 @@ public final class DrAgent implements AutoCloseable {
     private volatile long lastBeatNanos;
     private volatile long lastRegisteredNanos;
     private volatile long lastPrimarySeenNanos = System.nanoTime();
-    private volatile long lastPrimarySequence = -1;
+    private volatile EpochLedger.Heartbeat lastPrimaryBeat;
     private volatile long primaryArchived = -1;
     private volatile EpochLedger.Heartbeat primaryBeat;
     private volatile boolean led;
     private volatile String problem = "";
 
     public DrAgent(DrConfig config, RegionControl control, RegionFence fence, EpochLedger ledger, BackupRepository repository,
-                   LongSupplier archivedIndex, Runnable snapshotAfterPromotion, Optional<InetAddress> localAddress, Clock clock) {
+                   LongSupplier archivedIndex, LongSupplier rpoMillis, Runnable snapshotAfterPromotion, Optional<InetAddress> localAddress,
+                   Clock clock) {
         this.config = requireNonNull(config, "config");
         this.control = requireNonNull(control, "control");
         this.fence = requireNonNull(fence, "fence");
         this.ledger = requireNonNull(ledger, "ledger");
         this.repository = requireNonNull(repository, "repository");
         this.archivedIndex = requireNonNull(archivedIndex, "archivedIndex");
+        this.rpoMillis = requireNonNull(rpoMillis, "rpoMillis");
         this.snapshotAfterPromotion = requireNonNull(snapshotAfterPromotion, "snapshotAfterPromotion");
         this.clock = requireNonNull(clock, "clock");
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(Math.min(1000, config.lease().toMillis() / 3)));
         localAddress.ifPresent(b::localAddress);
         this.http = b.build();
-        this.conditionalCreate = ledger.conditionalCreateWorks();
-        if (!conditionalCreate) {
-            LOG.warn("zone {}: the backup target {} cannot create an object only if it is absent: this region cannot fence, and a standby on it "
-                    + "never promotes itself", control.zone(), ledger.describe());
-        }
         this.loops = Executors.newScheduledThreadPool(2, Thread.ofPlatform().daemon().name("petrel-dr-", 0).factory());
     }
 
@@ -212,6 +211,7 @@ public final class DrAgent implements AutoCloseable {
                 // A new leader gives the primary the whole failover time again.
                 lastPrimarySeenNanos = System.nanoTime();
             }
+            conditionalCreate();
             RegionState r = control.applied();
             switch (r.role()) {
                 case SOLO -> takeFirstRole();
@@ -263,7 +263,7 @@ public final class DrAgent implements AutoCloseable {
         }
         lastBeatNanos = System.nanoTime();
         ledger.beat(new EpochLedger.Heartbeat(control.region(), control.clusterId(), r.role().name(), r.epoch(), ++heartbeatSequence,
-                clock.millis(), control.appliedIndex(), archivedIndex.getAsLong()));
+                clock.millis(), control.appliedIndex(), archivedIndex.getAsLong(), rpoMillis.getAsLong()));
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -343,10 +343,9 @@ public final class DrAgent implements AutoCloseable {
             Optional<EpochLedger.Heartbeat> beat = ledger.heartbeat(r.primary());
             if (beat.isPresent()) {
                 primaryBeat = beat.get();
-                if (beat.get().sequence() != lastPrimarySequence || lastPrimarySequence < 0) {
-                    seen = lastPrimarySequence >= 0 || beat.get().sequence() != lastPrimarySequence;
-                    lastPrimarySequence = beat.get().sequence();
-                }
+                // A heartbeat counts once it changed since this leader first read it: an old one proves nothing.
+                seen = lastPrimaryBeat != null && !beat.get().equals(lastPrimaryBeat);
+                lastPrimaryBeat = beat.get();
             }
         } catch (IOException e) {
             noteProblem("the backup target did not answer: " + e.getMessage());
@@ -362,7 +361,7 @@ public final class DrAgent implements AutoCloseable {
         if (awayNanos < config.failoverAfter().toNanos() || config.manualFailover()) {
             return;
         }
-        if (!conditionalCreate) {
+        if (!conditionalCreate()) {
             noteProblem("the primary has been unreachable for " + TimeUnit.NANOSECONDS.toSeconds(awayNanos)
                     + " s, but the backup target cannot fence (no create-if-absent): promote by hand after making sure it is gone");
             return;
@@ -372,6 +371,26 @@ public final class DrAgent implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             noteProblem("automatic promotion failed: " + e.getMessage());
         }
+    }
+
+    /**
+     * Probes the target once it answers (a target away at start must not disable failover for good);
+     * only a definite answer is kept.
+     */
+    private boolean conditionalCreate() {
+        Boolean known = conditionalCreate;
+        if (known != null) {
+            return known;
+        }
+        Optional<Boolean> probed = ledger.probeConditionalCreate();
+        probed.ifPresent(works -> {
+            conditionalCreate = works;
+            if (!works) {
+                LOG.warn("zone {}: the backup target {} cannot create an object only if it is absent: this region cannot fence, and a "
+                        + "standby on it never promotes itself", control.zone(), ledger.describe());
+            }
+        });
+        return probed.orElse(false);
     }
 
     private boolean primaryAnswers() {
@@ -539,15 +558,18 @@ public final class DrAgent implements AutoCloseable {
         long lagMillis = -1;
         EpochLedger.Heartbeat beat = primaryBeat;
         if (r.replays() && beat != null) {
-            lagEntries = Math.max(0, beat.archivedIndex() - r.sourceIndex());
-            lagMillis = lagEntries == 0 ? 0 : Math.max(0, beat.sentAtMillis() - r.sourceTime());
+            // Behind the primary by what it has not archived yet (its RPO) plus what is archived but not applied here.
+            long unapplied = Math.max(0, Math.max(beat.archivedIndex(), primaryArchived) - r.sourceIndex());
+            lagEntries = Math.max(0, beat.appliedIndex() - r.sourceIndex());
+            lagMillis = beat.rpoMillis() + (unapplied == 0 ? 0 : Math.max(0, beat.sentAtMillis() - r.sourceTime()));
         }
         long seenAgo = r.replays() ? TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastPrimarySeenNanos) : -1;
-        long failoverIn = r.role() == RegionState.Role.STANDBY && !config.manualFailover() && conditionalCreate
+        boolean canFence = Boolean.TRUE.equals(conditionalCreate);
+        long failoverIn = r.role() == RegionState.Role.STANDBY && !config.manualFailover() && canFence
                 ? Math.max(0, config.failoverAfter().toMillis() - seenAgo) : -1;
         return new DrStatus(control.region(), control.zone(), control.leads(), r.role().name(), r.epoch(), r.primary(), writable,
                 fence.remaining(r.epoch()).toMillis(), r.sourceCluster(), r.sourceIndex(), primaryArchived, lagEntries, lagMillis, seenAgo,
-                failoverIn, config.manualFailover(), conditionalCreate, r.divergence(), problem);
+                failoverIn, config.manualFailover(), canFence, r.divergence(), problem);
     }
 
     private void noteProblem(String what) {

@@ -51,9 +51,12 @@ public final class EpochLedger {
         }
     }
 
-    /** A region's sign of life: its leader rewrites it every second or so with a new sequence number. */
+    /**
+     * A region's sign of life: its leader rewrites it every second or so with a new sequence number.
+     * {@code rpoMillis} is how old its oldest committed entry not archived yet was (0: all archived).
+     */
     public record Heartbeat(String region, String clusterId, String role, long epoch, long sequence, long sentAtMillis, long appliedIndex,
-                            long archivedIndex) {
+                            long archivedIndex, long rpoMillis) {
     }
 
     /** A standby region and where its zones answer acknowledgement requests. */
@@ -132,17 +135,20 @@ public final class EpochLedger {
     }
 
     /**
-     * Whether this target refuses a second create of one name. A target that cannot (an S3 server that
-     * ignores {@code If-None-Match}) cannot fence, and automatic failover is refused on it.
+     * Whether this target refuses a second create of one name: true or false when it answered, empty
+     * when it could not be asked (unreachable). A target that cannot (an S3 server that ignores
+     * {@code If-None-Match}) cannot fence, and automatic failover is refused on it.
      */
-    public boolean conditionalCreateWorks() {
+    public Optional<Boolean> probeConditionalCreate() {
         String probe = "dr/probe/" + UUID.randomUUID() + ".json";
         try {
             boolean first = target.createIfAbsent(probe, new byte[] {'{', '}'});
             boolean second = target.createIfAbsent(probe, new byte[] {'{', '}'});
-            return first && !second;
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
+            return Optional.of(first && !second);
+        } catch (UnsupportedOperationException e) {
+            return Optional.of(false);
+        } catch (IOException e) {
+            return Optional.empty();
         } finally {
             try {
                 target.delete(probe);

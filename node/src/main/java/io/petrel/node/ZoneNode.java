@@ -93,6 +93,7 @@ public final class ZoneNode implements AutoCloseable {
                 var source = replica.backupSource();
                 DrAgent drAgent = new DrAgent(config.dr().get(), replica.regionControl(), fence.orElseThrow(),
                         new EpochLedger(agent.repository().target()), agent.repository(), source::archivedIndex,
+                        () -> Math.round(agent.status().rpoSeconds() * 1000),
                         () -> agent.snapshotNow().whenComplete((m, e) -> {
                             if (e != null) {
                                 LOG.warn("zone {}: the first snapshot after the promotion failed: {}", config.zone(), e.getMessage());

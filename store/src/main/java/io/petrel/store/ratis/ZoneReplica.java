@@ -281,32 +281,31 @@ public final class ZoneReplica implements AutoCloseable {
         LOG.info("zone {}: store voter stopped", config.zone());
     }
 
-    private final class Backups implements BackupSource {
-        @Override
+    /** Who this replica is and whether it leads: what both the backups and disaster recovery ask first. */
+    private abstract class Identity {
         public String region() {
             return config.region();
         }
 
-        @Override
         public String clusterId() {
             return config.clusterId();
         }
 
-        @Override
         public String zone() {
             return config.zone();
         }
 
-        @Override
         public boolean leads() {
             var info = division.getInfo();
             return info.isLeader() && info.isLeaderReady();
         }
 
-        @Override
         public long currentTerm() {
             return division.getInfo().getCurrentTerm();
         }
+    }
+
+    private final class Backups extends Identity implements BackupSource {
 
         @Override
         public long appliedIndex() {
@@ -350,32 +349,7 @@ public final class ZoneReplica implements AutoCloseable {
         }
     }
 
-    private final class Region implements RegionControl {
-        @Override
-        public String region() {
-            return config.region();
-        }
-
-        @Override
-        public String clusterId() {
-            return config.clusterId();
-        }
-
-        @Override
-        public String zone() {
-            return config.zone();
-        }
-
-        @Override
-        public boolean leads() {
-            var info = division.getInfo();
-            return info.isLeader() && info.isLeaderReady();
-        }
-
-        @Override
-        public long currentTerm() {
-            return division.getInfo().getCurrentTerm();
-        }
+    private final class Region extends Identity implements RegionControl {
 
         @Override
         public long appliedIndex() {
