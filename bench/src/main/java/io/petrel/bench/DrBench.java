@@ -41,17 +41,21 @@ import static java.util.Objects.requireNonNull;
  * {@code petrel region failback} run them:
  *
  * <ol>
- *   <li><b>Standby lag</b>: east is the primary, west its standby. An open-loop writer PUTs new actions
- *   on east's zone APIs at {@code --rate} for {@code --lag-seconds}; every 250 ms the benchmark reads
+ *   <li><b>Standby lag</b>: east is the primary, west its standby. An open-loop writer stores new keys
+ *   straight into east's replicated store ({@code --writes store}, the default: {@link DrStoreWriter})
+ *   or PUTs new actions on east's zone APIs ({@code --writes api}) at {@code --rate} for
+ *   {@code --lag-seconds}; every 250 ms the benchmark reads
  *   west's leader's {@code /admin/v1/dr} ({@code lagEntries}, {@code lagMillis}) and, as the baseline
  *   in the same run, east's leader's backup status (the archive's RPO and lag, what the
  *   {@code petrel_backup_*} gauges show): the standby follows the archive, so it cannot be less
  *   behind than it.</li>
- *   <li><b>Failovers</b>, {@code --failovers} times: the writer runs on the current primary for
+ *   <li><b>Failovers</b>, {@code --failovers} times: the writer (the same mode) runs on the current primary for
  *   {@code --round-seconds}, then every process of the primary (zones and gateways) gets SIGKILL. The standby notices
  *   after {@code --failover-ms}, promotes itself, and the benchmark probes it with one write every
  *   100 ms. RTO: kill to the first write it accepts. RPO: the last write the dead primary acknowledged
- *   to the newest acknowledged write the new primary holds (read back by name). Then the old primary
+ *   to the newest acknowledged write the new primary holds (read back by name, in the writer's mode: from
+ *   the new primary's store in store mode). The probes go through the zone APIs in both modes: RTO is
+ *   when a tenant's client can write again. Then the old primary
  *   is started again ({@code petrel up}, it comes back demoted), failed back as a standby of the new
  *   one ({@code petrel region failback}), and the roles are swapped for the next round.</li>
  * </ol>
@@ -73,6 +77,19 @@ public final class DrBench implements Callable<Integer> {
 
     @Option(names = "--java", paramLabel = "FILE", description = "java to run petrel with (default: this JVM's)")
     String javaCommand;
+
+    /** Where the writer's writes go; a write of either mode ends in the same store commit. */
+    enum Writes {
+        /** {@code PUT} of an action through the zones' OpenWhisk APIs ({@link DrWriter.Api}). */
+        API,
+        /** A {@code Put} straight into the region's replicated store ({@link DrStoreWriter}). */
+        STORE
+    }
+
+    @Option(names = "--writes", defaultValue = "store", paramLabel = "api|store",
+            description = "store: writes straight into the primary's replicated store; api: PUTs of actions through its zone APIs "
+                    + "(both phases; default ${DEFAULT-VALUE})")
+    Writes writes;
 
     @Option(names = "--rate", defaultValue = "1000", description = "writes/s the writer offers (default ${DEFAULT-VALUE})")
     int rate;
@@ -127,7 +144,7 @@ public final class DrBench implements Callable<Integer> {
     private final List<String> notes = new ArrayList<>();
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new DrBench()).execute(args));
+        System.exit(new CommandLine(new DrBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
     }
 
     /** The standby's lag and the archive's, sampled together every 250 ms under the writer. */
@@ -260,8 +277,19 @@ public final class DrBench implements Callable<Integer> {
                 "region " + standby.region() + " is a standby following " + primary.region() + " with automatic failover");
     }
 
-    private static List<String> apis(RegionLayout layout) {
-        return layout.zones().stream().map(ZoneSpec::apiUrl).toList();
+    /**
+     * A client of a region in the run's mode. {@code layout} must be loaded just before ({@link DrRegions#layout}): a failback
+     * gives a region a new cluster id, so a store client is never kept from one round to the next. The caller closes it.
+     */
+    private DrWriter.Endpoint endpoint(DrRegions regions, HttpClient http, RegionLayout layout) {
+        return switch (writes) {
+            case API -> new DrWriter.Api(http, regions, layout);
+            case STORE -> DrStoreWriter.connect(layout);
+        };
+    }
+
+    private String mode() {
+        return writes.name().toLowerCase(Locale.ROOT);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -270,14 +298,23 @@ public final class DrBench implements Callable<Integer> {
     private LagResult lag(DrRegions regions, HttpClient http) throws Exception {
         RegionLayout east = regions.layout("east");
         RegionLayout west = regions.layout("west");
+        // Clients for this phase only, closed when it ends.
+        try (DrWriter.Endpoint onEast = endpoint(regions, http, east); DrWriter.Endpoint onWest = endpoint(regions, http, west)) {
+            return lag(regions, east, west, onEast, onWest);
+        }
+    }
+
+    private LagResult lag(DrRegions regions, RegionLayout east, RegionLayout west, DrWriter.Endpoint onEast, DrWriter.Endpoint onWest)
+            throws Exception {
         if (warmupSeconds > 0) {
-            System.err.printf(Locale.ROOT, "warming up: %d s of writes at %,d/s on east%n", warmupSeconds, rate);
-            DrWriter warm = new DrWriter(http, apis(east), "warm", rate, maxOutstanding);
+            System.err.printf(Locale.ROOT, "warming up: %d s of %s writes at %,d/s on east%n", warmupSeconds, mode(), rate);
+            DrWriter warm = new DrWriter(onEast, "warm", rate, maxOutstanding);
             warm.start();
             Thread.sleep(warmupSeconds * 1000L);
             System.err.println("warm-up: " + warm.finish(Duration.ofSeconds(15)).summary());
         }
-        System.err.printf(Locale.ROOT, "standby lag: %d s of writes at %,d/s on east, west's and east's status every 250 ms%n", lagSeconds, rate);
+        System.err.printf(Locale.ROOT, "standby lag: %d s of %s writes at %,d/s on east, west's and east's status every 250 ms%n", lagSeconds,
+                mode(), rate);
         CpuMeter eastCpu = new CpuMeter(regions.zonePids(east));
         CpuMeter westCpu = new CpuMeter(regions.zonePids(west));
         CpuMeter.Snapshot e0 = eastCpu.now();
@@ -291,9 +328,9 @@ public final class DrBench implements Callable<Integer> {
         int archiveUnknown = 0;
         int samples = 0;
         Instant from = Instant.now();
-        DrWriter writer = new DrWriter(http, apis(east), "lag", rate, maxOutstanding);
+        DrWriter writer = new DrWriter(onEast, "lag", rate, maxOutstanding);
         writer.start();
-        Visibility visibility = new Visibility(regions, west, writer);
+        Visibility visibility = new Visibility(onWest, writer);
         visibility.start();
         long start = System.nanoTime();
         long end = start + Duration.ofSeconds(lagSeconds).toNanos();
@@ -333,7 +370,8 @@ public final class DrBench implements Callable<Integer> {
     /**
      * The standby's staleness as a client sees it, next to what the zones report: two readers each
      * take the newest write east has acknowledged (one the other reader did not take) and read it on
-     * west every 50 ms until it is there, recording the time from its acknowledgement (about 40 reads/s
+     * west every 50 ms until it is there (in the writer's mode: through west's zone APIs, or from its store),
+     * recording the time from its acknowledgement (about 40 reads/s
      * in all: few enough not to take the standby's CPU from the replay it measures). The zones' own
      * {@code lagMillis} only counts from the archive on (it is 0 whenever the standby has applied all
      * that is archived); this includes the wait for the archive, so it is the number to hold against
@@ -342,8 +380,7 @@ public final class DrBench implements Callable<Integer> {
     private static final class Visibility {
         private static final int READERS = 2;
         private static final Duration GIVE_UP = Duration.ofSeconds(30);
-        private final DrRegions regions;
-        private final RegionLayout standby;
+        private final DrWriter.Endpoint standby;
         private final DrWriter writer;
         private final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
         private final AtomicLong taken = new AtomicLong(-1);
@@ -351,8 +388,7 @@ public final class DrBench implements Callable<Integer> {
         private final AtomicBoolean stop = new AtomicBoolean();
         private final List<Thread> readers = new ArrayList<>();
 
-        Visibility(DrRegions regions, RegionLayout standby, DrWriter writer) {
-            this.regions = requireNonNull(regions, "regions");
+        Visibility(DrWriter.Endpoint standby, DrWriter writer) {
             this.standby = requireNonNull(standby, "standby");
             this.writer = requireNonNull(writer, "writer");
         }
@@ -397,7 +433,7 @@ public final class DrBench implements Callable<Integer> {
                     for (int i = reader; ; i++) {
                         boolean there;
                         try {
-                            there = regions.present(standby, name, i);
+                            there = standby.present(name, i);
                         } catch (IOException e) {
                             there = false; // no zone answered this time; the deadline below bounds the retries
                         }
@@ -426,26 +462,39 @@ public final class DrBench implements Callable<Integer> {
         RegionLayout s = regions.layout(standby);
         awaitPair(regions, p, s);
         long standbyFailoverMs = Long.parseLong(s.tuning().getOrDefault("dr.failover.ms", "60000"));
-        System.err.printf(Locale.ROOT, "%n== failover %d of %d: %s (primary) is killed (zones and gateways) under %,d writes/s; %s (standby, failover after %d ms) takes over%n",
-                n, failovers, primary, rate, standby, standbyFailoverMs);
+        System.err.printf(Locale.ROOT, "%n== failover %d of %d: %s (primary) is killed (zones and gateways) under %,d %s writes/s; %s (standby, failover after %d ms) takes over%n",
+                n, failovers, primary, rate, mode(), standby, standbyFailoverMs);
         Map<Path, Long> logSizes = regions.logSizes(s);
         Instant from = Instant.now();
-        DrWriter writer = new DrWriter(http, apis(p), String.format(Locale.ROOT, "r%02d", n), rate, maxOutstanding);
-        writer.start();
-        Thread.sleep(roundSeconds * 1000L);
-        String load = loadAverage();
-        DrRegions.Kill kill = regions.killAll(p);
-        writer.stop();
-        System.err.printf(Locale.ROOT, "killed %d processes of region %s in %.1f ms%n", kill.processes(), primary, (kill.endNanos() - kill.startNanos()) / 1e6);
-        Takeover t = awaitTakeover(regions, s, String.format(Locale.ROOT, "r%02d-first", n),
-                Duration.ofMillis(standbyFailoverMs).plusSeconds(takeoverTimeoutSeconds));
-        Instant to = Instant.now();
-        DrWriter.Result w = writer.finish(Duration.ofSeconds(15));
+        DrWriter writer;
+        DrRegions.Kill kill;
+        Takeover t;
+        Instant to;
+        DrWriter.Result w;
+        String load;
+        // A client of the primary as it is this round (its cluster id changes with every failback), closed once its writes are answered.
+        try (DrWriter.Endpoint onPrimary = endpoint(regions, http, p)) {
+            writer = new DrWriter(onPrimary, String.format(Locale.ROOT, "r%02d", n), rate, maxOutstanding);
+            writer.start();
+            Thread.sleep(roundSeconds * 1000L);
+            load = loadAverage();
+            kill = regions.killAll(p);
+            writer.stop();
+            System.err.printf(Locale.ROOT, "killed %d processes of region %s in %.1f ms%n", kill.processes(), primary, (kill.endNanos() - kill.startNanos()) / 1e6);
+            t = awaitTakeover(regions, s, String.format(Locale.ROOT, "r%02d-first", n),
+                    Duration.ofMillis(standbyFailoverMs).plusSeconds(takeoverTimeoutSeconds));
+            to = Instant.now();
+            w = writer.finish(Duration.ofSeconds(15));
+        }
         NavigableMap<Long, Long> acked = writer.acked();
         double rto = (t.acceptedNanos() - kill.startNanos()) / 1e9;
         System.err.printf(Locale.ROOT, "writes on %s: %s%nRTO %.2f s (standby seen promoting after %.2f s; probes refused: %s)%n", primary,
                 w.summary(), rto, t.detectedNanos() < 0 ? Double.NaN : (t.detectedNanos() - kill.startNanos()) / 1e9, t.refusals());
-        ReadBack rb = readBack(regions, regions.layout(standby), writer, acked);
+        ReadBack rb;
+        // Read back from the new primary as it is after its promotion: through its APIs, or a client of its own store group.
+        try (DrWriter.Endpoint onNewPrimary = endpoint(regions, http, regions.layout(standby))) {
+            rb = readBack(onNewPrimary, writer, acked);
+        }
         System.err.printf(Locale.ROOT, "read back %,d acknowledged writes on %s: RPO %.2f s, %,d acknowledged writes lost, %,d holes%n", rb.checked(),
                 standby, rb.rpoSeconds(), rb.lost(), rb.holes());
         long lastAck = acked.isEmpty() ? -1 : acked.values().stream().mapToLong(Long::longValue).max().orElse(-1);
@@ -547,7 +596,7 @@ public final class DrBench implements Callable<Integer> {
      * promises none). The RPO is the time from the newest present write's acknowledgement to the last
      * acknowledgement the dead primary gave. Bounded: at most two minutes of writes are read.
      */
-    private ReadBack readBack(DrRegions regions, RegionLayout newPrimary, DrWriter writer, NavigableMap<Long, Long> acked) throws Exception {
+    private ReadBack readBack(DrWriter.Endpoint newPrimary, DrWriter writer, NavigableMap<Long, Long> acked) throws Exception {
         if (acked.isEmpty()) {
             notes.add("A round had no acknowledged write to read back.");
             return new ReadBack(0, -1, 0, 0, Double.NaN);
@@ -568,7 +617,7 @@ public final class DrBench implements Callable<Integer> {
                 for (int i = checked; i < batchEnd; i++) {
                     String name = writer.name(seqs.get(i));
                     int first = i;
-                    batch.add(readers.submit(() -> regions.present(newPrimary, name, first)));
+                    batch.add(readers.submit(() -> newPrimary.present(name, first)));
                 }
                 for (int i = 0; i < batch.size(); i++) {
                     long seq = seqs.get(checked + i);
@@ -614,12 +663,12 @@ public final class DrBench implements Callable<Integer> {
         s.append("## Disaster recovery: standby lag, RPO and RTO\n\n");
         s.append("```sh\n").append(command != null ? command : "bench/run-dr-bench.sh").append("\n```\n\n");
         s.append(String.format(Locale.ROOT, "Two named regions on this machine (%d cores, JDK %s), each three zone processes and two gateways (idle: "
-                        + "the writer goes to the zone APIs), east's zones on `%s.{1,2,3}.1`, west's on `%s.{1,2,3}.1`, sharing one witness backup target (a directory), archiving every second. "
-                        + "Writes: `PUT /api/v1/namespaces/guest/actions/<new name>?overwrite=true` (guest key, a small nodejs:20 action), "
-                        + "open loop at %,d/s offered, spread over the primary's three zone APIs, at most %d unanswered. Failover time "
+                        + "no write goes through them), east's zones on `%s.{1,2,3}.1`, west's on `%s.{1,2,3}.1`, sharing one witness backup target (a directory), archiving every second. "
+                        + "%s, open loop at %,d/s offered, at most %d unanswered. Failover time "
                         + "(`dr.failover.ms`, the detection) %,d ms; the primary's lease %,d ms. Started %s; load average (1, 5, 15 min) %s at "
                         + "the start, %s at the end. The regions started in %.1f s (east) and %.1f s (west, seeded from east's backups).%n%n",
-                Runtime.getRuntime().availableProcessors(), Runtime.version(), eastPrefix, westPrefix, rate, maxOutstanding, failoverMs, LEASE_MS,
+                Runtime.getRuntime().availableProcessors(), Runtime.version(), eastPrefix, westPrefix, writesDescription(), rate, maxOutstanding,
+                failoverMs, LEASE_MS,
                 started, loadBefore, loadAverage(), startSeconds[0], startSeconds[1]));
         if (lag != null) {
             lagSection(s, lag);
@@ -634,13 +683,32 @@ public final class DrBench implements Callable<Integer> {
         return s.toString();
     }
 
+    /** What a write is in this run, for the report; both phases use the same mode. */
+    private String writesDescription() {
+        String api = "`PUT /api/v1/namespaces/guest/actions/<new name>?overwrite=true` (guest key, a small nodejs:20 action) spread over the "
+                + "primary's three zone APIs";
+        // Why store mode is the default, in one sentence, whichever mode ran.
+        String apiLimit = "The API mode reaches only about 50-300 writes/s here: besides the same store commit, every API write is an HTTP request "
+                + "a zone must parse, authenticate and validate, and that work competes with ten JVMs for the machine's two cores, while the "
+                + "store alone takes 1,000 writes/s on this machine (the store benchmark, `BENCHMARKS.md`).";
+        return switch (writes) {
+            case STORE -> "Writes (both phases, `--writes store`): a `Put` of a new key `" + DrStoreWriter.KEY_PREFIX + "<prefix>-<seq>` ("
+                    + DrStoreWriter.VALUE_BYTES + "-byte value) straight into the primary's replicated store through a remote `RatisStore` client "
+                    + "of its current cluster, the commit every API write ends in; the read-backs are linearizable store `get`s (west's store for "
+                    + "the staleness, the new primary's store for the RPO); the RTO probes still go through the zone APIs. " + apiLimit
+                    + " `--writes api` measures through the APIs instead: " + api;
+            case API -> "Writes (both phases, `--writes api`): " + api + "; the read-backs are `GET`s of the actions. " + apiLimit;
+        };
+    }
+
     private void lagSection(StringBuilder s, LagResult lag) {
         DrWriter.Result w = lag.writes();
         double seconds = w.seconds();
-        s.append(String.format(Locale.ROOT, "### Standby lag at %,d writes/s offered (%d s, %s)%n%n", rate, lagSeconds, lag.window()));
-        s.append(String.format(Locale.ROOT, "Writes on east: %,d sent, **%,d acknowledged (%,.0f/s achieved)**, %,d errors, %,d not sent (too many "
+        s.append(String.format(Locale.ROOT, "### Standby lag at %,d writes/s offered (%s writes, %d s, %s)%n%n", rate, w.mode(), lagSeconds,
+                lag.window()));
+        s.append(String.format(Locale.ROOT, "Writes on east (%s mode): %,d sent, **%,d acknowledged (%,.0f/s achieved)**, %,d errors, %,d not sent (too many "
                         + "outstanding), %,d unanswered; latency p50 %.1f ms, p99 %.1f ms. Server CPU: east's three zones %.2f cores, west's %.2f cores; "
-                        + "load average at the end %s.%s%n%n", w.sent(), w.acked(), w.ackedPerSecond(), w.errors(), w.dropped(), w.unfinished(),
+                        + "load average at the end %s.%s%n%n", w.mode(), w.sent(), w.acked(), w.ackedPerSecond(), w.errors(), w.dropped(), w.unfinished(),
                 w.latencyMillis(50), w.latencyMillis(99), lag.primaryCpu().serverSeconds() / seconds, lag.standbyCpu().serverSeconds() / seconds,
                 lag.loadAverage(), w.firstError() == null ? "" : " First error: " + w.firstError() + "."));
         s.append(String.format(Locale.ROOT, "| every 250 ms (%d samples) | samples | p50 | p99 | max |%n", lag.samples()));
@@ -667,7 +735,8 @@ public final class DrBench implements Callable<Integer> {
     }
 
     private void failoverSection(StringBuilder s, List<Round> rounds) {
-        s.append(String.format(Locale.ROOT, "### Failovers (%d; SIGKILL to every process of the primary after %d s of writes)%n%n", rounds.size(), roundSeconds));
+        s.append(String.format(Locale.ROOT, "### Failovers (%d; SIGKILL to every process of the primary after %d s of %s writes; RTO probes "
+                + "through the zone APIs)%n%n", rounds.size(), roundSeconds, rounds.getFirst().writes().mode()));
         s.append("| # | killed → new primary | acked writes (/s achieved) | last ack before kill, ms | standby seen promoting, s | "
                 + "writable primary seen, s | **RTO**, s | RTO − failover time, s | RTO − seen promoting, s | **RPO**, s | acked writes lost | holes | "
                 + "promotion (log): unreachable ms / took ms / fencing ms | restart + failback, s | failback reports entries |\n");

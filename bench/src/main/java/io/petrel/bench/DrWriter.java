@@ -1,9 +1,12 @@
 package io.petrel.bench;
 
 import io.petrel.api.OpenWhiskApi;
+import io.petrel.cli.local.RegionLayout;
+import io.petrel.cli.local.ZoneSpec;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,10 +14,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,17 +30,91 @@ import java.util.concurrent.locks.LockSupport;
 import static java.util.Objects.requireNonNull;
 
 /**
- * An open-loop writer against one region's zone APIs: every write is a {@code PUT ?overwrite=true}
- * of a new action name ({@code <prefix>-<seq>}) in the guest namespace, sent on a timer at a fixed
- * rate whatever the answers, the zones taken in turn. It runs until {@link #stop()}, so that a region
- * can be killed under it, and keeps the time of every acknowledgement (a 200) by sequence number:
- * after a failover those are the writes whose presence on the new primary the benchmark reads back.
+ * An open-loop writer against one region: every write stores a new name ({@code <prefix>-<seq>}),
+ * sent on a timer at a fixed rate whatever the answers, through an {@link Endpoint} (the zones'
+ * OpenWhisk APIs, {@link Api}, or the region's replicated store, {@link DrStoreWriter}). It runs until
+ * {@link #stop()}, so that a region can be killed under it, and keeps the time of every
+ * acknowledgement by sequence number: after a failover those are the writes whose presence on the new
+ * primary the benchmark reads back. The schedule, the bound on outstanding writes, the latency
+ * histogram and the acknowledgements are the same for both endpoints, so the two modes differ only in
+ * what a write costs.
  */
 final class DrWriter {
-    /** The action every write stores: small, as a tenant's deploy would PUT it. */
+    /** The action every API write stores: small, as a tenant's deploy would PUT it. */
     static final String BODY = "{\"exec\":{\"kind\":\"nodejs:20\",\"code\":\"function main(){return {}}\"}}";
     static final String AUTH = "Basic " + Base64.getEncoder().encodeToString(OpenWhiskApi.GUEST_AUTH.getBytes(StandardCharsets.UTF_8));
-    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a write may stay unanswered before it counts as an error, in both modes (more than the store's own write timeout). */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * One region as the writes and read-backs reach it. Implementations are safe for concurrent use:
+     * the writer's callbacks and the read-back's virtual threads share one.
+     */
+    interface Endpoint extends AutoCloseable {
+        /** How the report names this mode: {@code api} or {@code store}. */
+        String mode();
+
+        /**
+         * Sends write {@code seq} of {@code name} without waiting; the future completes normally once the region
+         * acknowledged it and exceptionally (with why) otherwise, within {@link #REQUEST_TIMEOUT}.
+         */
+        CompletableFuture<?> write(long seq, String name);
+
+        /**
+         * Whether the region holds the write of {@code name} (a linearizable read), its zones taken in turn from
+         * {@code first} where the mode chooses the zone; throws if the region cannot tell.
+         */
+        boolean present(String name, int first) throws IOException, InterruptedException;
+
+        @Override
+        void close();
+    }
+
+    /**
+     * The API mode: a {@code PUT ?overwrite=true} of action {@code name} in the guest namespace, the zones'
+     * APIs taken in turn, so that every write also costs what a tenant's request costs a zone (HTTP,
+     * authentication, validation) before it ends in the same store commit as {@link DrStoreWriter}'s.
+     */
+    record Api(HttpClient http, DrRegions regions, RegionLayout layout) implements Endpoint {
+        Api {
+            requireNonNull(http, "http");
+            requireNonNull(regions, "regions");
+            requireNonNull(layout, "layout");
+            if (layout.zones().isEmpty() || !layout.zones().stream().allMatch(z -> Loopback.isLoopbackUrl(z.apiUrl()))) {
+                throw new IllegalArgumentException("the writer only writes to loopback zone APIs, not those of " + layout.zones());
+            }
+        }
+
+        @Override
+        public String mode() {
+            return "api";
+        }
+
+        @Override
+        public CompletableFuture<?> write(long seq, String name) {
+            ZoneSpec z = layout.zones().get((int) (seq % layout.zones().size()));
+            HttpRequest request = HttpRequest.newBuilder(URI.create(z.apiUrl() + "/api/v1/namespaces/guest/actions/" + name + "?overwrite=true"))
+                    .timeout(REQUEST_TIMEOUT).header("Authorization", AUTH).header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofString(BODY)).build();
+            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+                if (r.statusCode() != 200) {
+                    // Only a 200 acknowledges the write; anything else is an error, with the zone's reason.
+                    throw new CompletionException(new IOException("HTTP " + r.statusCode() + " from " + z.apiUrl() + ": " + abbreviate(r.body())));
+                }
+                return r;
+            });
+        }
+
+        @Override
+        public boolean present(String name, int first) throws IOException, InterruptedException {
+            return regions.present(layout, name, first);
+        }
+
+        @Override
+        public void close() {
+            // The HTTP client is the benchmark's, shared by every round.
+        }
+    }
 
     /**
      * What the writer saw. Latency runs from each write's scheduled send time to its answer, so a
@@ -44,9 +122,10 @@ final class DrWriter {
      * {@code maxOutstanding} were already unanswered, {@code unfinished} had no answer when the writer
      * stopped waiting.
      */
-    record Result(String prefix, int offeredRate, double seconds, long sent, long acked, long errors, long dropped, long unfinished,
+    record Result(String mode, String prefix, int offeredRate, double seconds, long sent, long acked, long errors, long dropped, long unfinished,
                   Histogram latencyMicros, String firstError) {
         Result {
+            requireNonNull(mode, "mode");
             requireNonNull(prefix, "prefix");
             requireNonNull(latencyMicros, "latencyMicros");
         }
@@ -60,15 +139,14 @@ final class DrWriter {
         }
 
         String summary() {
-            return String.format(Locale.ROOT, "%,d sent at %,d/s offered over %.1f s, %,d acknowledged (%,.0f/s), %,d errors, %,d not sent "
-                            + "(too many outstanding), %,d unanswered; latency p50 %.1f ms, p99 %.1f ms%s", sent, offeredRate, seconds, acked,
+            return String.format(Locale.ROOT, "%s writes: %,d sent at %,d/s offered over %.1f s, %,d acknowledged (%,.0f/s), %,d errors, %,d not sent "
+                            + "(too many outstanding), %,d unanswered; latency p50 %.1f ms, p99 %.1f ms%s", mode, sent, offeredRate, seconds, acked,
                     ackedPerSecond(), errors, dropped, unfinished, latencyMillis(50), latencyMillis(99),
                     firstError == null ? "" : "; first error: " + firstError);
         }
     }
 
-    private final HttpClient http;
-    private final List<String> zoneApis;
+    private final Endpoint endpoint;
     private final String prefix;
     private final int rate;
     private final int maxOutstanding;
@@ -85,18 +163,14 @@ final class DrWriter {
     private volatile long stoppedNanos;
 
     /**
-     * @param zoneApis       the region's zone API base URLs ({@code http://host:port}), all loopback
+     * @param endpoint       where the writes go; the caller closes it (after {@link #finish})
      * @param maxOutstanding unanswered writes above which further sends are dropped (and counted), so a
      *                       region that stalls cannot make the driver's memory or connection count grow
      *                       without bound
      */
-    DrWriter(HttpClient http, List<String> zoneApis, String prefix, int rate, int maxOutstanding) {
-        this.http = requireNonNull(http, "http");
-        this.zoneApis = List.copyOf(zoneApis);
+    DrWriter(Endpoint endpoint, String prefix, int rate, int maxOutstanding) {
+        this.endpoint = requireNonNull(endpoint, "endpoint");
         this.prefix = requireNonNull(prefix, "prefix");
-        if (this.zoneApis.isEmpty() || !this.zoneApis.stream().allMatch(Loopback::isLoopbackUrl)) {
-            throw new IllegalArgumentException("the writer only writes to loopback zone APIs, not " + zoneApis);
-        }
         if (rate < 1 || rate > 100_000) {
             throw new IllegalArgumentException("rate must be 1 to 100,000 writes/s, not " + rate);
         }
@@ -140,7 +214,7 @@ final class DrWriter {
             Thread.sleep(10);
         }
         double seconds = (stoppedNanos - startedNanos) / 1e9;
-        return new Result(prefix, rate, seconds, sent.get(), acked.size(), errors.sum(), dropped.sum(), outstanding.get(), latency.copy(),
+        return new Result(endpoint.mode(), prefix, rate, seconds, sent.get(), acked.size(), errors.sum(), dropped.sum(), outstanding.get(), latency.copy(),
                 firstError.get());
     }
 
@@ -182,28 +256,24 @@ final class DrWriter {
     private void send(long seq, long due) {
         outstanding.incrementAndGet();
         sent.incrementAndGet();
-        String zone = zoneApis.get((int) (seq % zoneApis.size()));
-        HttpRequest request = HttpRequest.newBuilder(URI.create(zone + "/api/v1/namespaces/guest/actions/" + name(seq) + "?overwrite=true"))
-                .timeout(REQUEST_TIMEOUT).header("Authorization", AUTH).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(BODY)).build();
+        CompletableFuture<?> write;
         try {
-            http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, t) -> {
-                long now = System.nanoTime();
-                if (t == null && r.statusCode() == 200) {
-                    acked.put(seq, now);
-                    latency.recordValue(Math.min(ClosedLoop.MAX_LATENCY_MICROS, Math.max(0, (now - due) / 1000)));
-                } else {
-                    errors.increment();
-                    firstError.compareAndSet(null, t != null ? ClosedLoop.describe(t)
-                            : "HTTP " + r.statusCode() + " from " + zone + ": " + abbreviate(r.body()));
-                }
-                outstanding.decrementAndGet();
-            });
+            write = endpoint.write(seq, name(seq));
         } catch (RuntimeException e) {
-            errors.increment();
-            firstError.compareAndSet(null, ClosedLoop.describe(e));
-            outstanding.decrementAndGet();
+            // Refused before it was sent (e.g. a closed client): an error like any other, and the timer goes on.
+            write = CompletableFuture.failedFuture(e);
         }
+        write.whenComplete((r, t) -> {
+            long now = System.nanoTime();
+            if (t == null) {
+                acked.put(seq, now);
+                latency.recordValue(Math.min(ClosedLoop.MAX_LATENCY_MICROS, Math.max(0, (now - due) / 1000)));
+            } else {
+                errors.increment();
+                firstError.compareAndSet(null, ClosedLoop.describe(t));
+            }
+            outstanding.decrementAndGet();
+        });
     }
 
     private static String abbreviate(String s) {

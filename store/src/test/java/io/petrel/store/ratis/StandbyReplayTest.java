@@ -114,6 +114,8 @@ class StandbyReplayTest {
         // Promoted, it takes writes, its revisions going on from the primary's.
         control.changeRole(RegionState.Role.PROMOTING, 1, "east", Duration.ofSeconds(10));
         control.changeRole(RegionState.Role.PRIMARY, 2, "west", Duration.ofSeconds(10));
+        // A zone refuses client writes until it has applied the promotion itself.
+        await().atMost(Duration.ofSeconds(10)).until(() -> standby.replica(1).regionControl().applied().role() == RegionState.Role.PRIMARY);
         long revision = s.put("x", bytes("yes"), Expect.any());
         assertThat(revision).isEqualTo(before.revision() + 1);
         assertThat(s.get("d/kept", ReadConsistency.LINEARIZABLE).value()).isPresent();
