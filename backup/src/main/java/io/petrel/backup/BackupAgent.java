@@ -57,9 +57,8 @@ public final class BackupAgent implements AutoCloseable {
     private volatile long lastSnapshotUploaded = -1;
     private volatile long lastArchivedEntryTime = -1;
     private volatile long lastArchiveLagMillis = -1;
-    private volatile long lastVerifyTime = -1;
-    private volatile int lastVerifyResult = -1;
-    private volatile String lastVerifyMessage = "";
+    /** One volatile record, so that a reader never sees a verification's result without its message. */
+    private volatile Verification lastVerification = new Verification(-1, -1, "");
     private volatile String lastError = "";
     private volatile boolean targetDown;
     private volatile long nextVerifyAt;
@@ -231,21 +230,19 @@ public final class BackupAgent implements AutoCloseable {
         verifier.execute(() -> {
             try {
                 Verifier.Report report = new Verifier(repository).verify(Optional.of(cluster), workDir.resolve("verify"), false, Progress.NONE);
-                lastVerifyTime = clock.millis();
-                lastVerifyResult = report.ok() ? 1 : 0;
-                lastVerifyMessage = report.ok() ? "restored to index " + report.restored().map(r -> r.position().index()).orElse(-1L)
+                long time = clock.millis();
+                String message = report.ok() ? "restored to index " + report.restored().map(r -> r.position().index()).orElse(-1L)
                         : String.join("; ", report.problems());
-                repository.write(BackupLayout.verification(cluster), Map.of("time", lastVerifyTime, "ok", report.ok(),
+                repository.write(BackupLayout.verification(cluster), Map.of("time", time, "ok", report.ok(),
                         "problems", report.problems(), "millis", report.millis()));
+                lastVerification = new Verification(time, report.ok() ? 1 : 0, message);
                 if (report.ok()) {
-                    LOG.info("zone {}: scheduled backup verification passed in {} ms ({})", source.zone(), report.millis(), lastVerifyMessage);
+                    LOG.info("zone {}: scheduled backup verification passed in {} ms ({})", source.zone(), report.millis(), message);
                 } else {
-                    LOG.error("zone {}: scheduled backup verification FAILED: {}", source.zone(), lastVerifyMessage);
+                    LOG.error("zone {}: scheduled backup verification FAILED: {}", source.zone(), message);
                 }
             } catch (IOException | RuntimeException e) {
-                lastVerifyTime = clock.millis();
-                lastVerifyResult = 0;
-                lastVerifyMessage = String.valueOf(e.getMessage());
+                lastVerification = new Verification(clock.millis(), 0, String.valueOf(e.getMessage()));
                 LOG.error("zone {}: scheduled backup verification could not run: {}", source.zone(), e.toString());
             } finally {
                 verifyRunning.set(false);
@@ -280,10 +277,14 @@ public final class BackupAgent implements AutoCloseable {
         } catch (RuntimeException e) {
             rpo = Double.NaN;
         }
+        Verification verification = lastVerification;
         return new Status(repository.target().describe(), leading, !targetDown, applied, archived, unarchived, rpo,
                 lastArchivedEntryTime < 0 ? Double.NaN : Math.max(0, now - lastArchivedEntryTime) / 1000.0, lastArchiveLagMillis,
                 lastSnapshotIndex, lastSnapshotTime, lastSnapshotBytes, lastSnapshotUploaded, segmentsWritten.get(), breaks.get(),
-                targetErrors.get(), lastError, lastVerifyTime, lastVerifyResult, lastVerifyMessage);
+                targetErrors.get(), lastError, verification.time(), verification.result(), verification.message());
+    }
+
+    private record Verification(long time, int result, String message) {
     }
 
     @Override
