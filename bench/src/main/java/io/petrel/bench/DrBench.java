@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -247,19 +246,10 @@ public final class DrBench implements Callable<Integer> {
         Files.createDirectories(home);
         // With the gateways `up` gives a region (idle here: the writer goes to the zone APIs), not `--gateways 0`: a named region
         // started again without gateways gets the two a new region has, so the rounds after the first would differ from it.
-        seconds[0] = regions.petrel(Duration.ofMinutes(5), "up", "--region", "east", "--ip-prefix", eastPrefix, "--timeout",
-                READY_TIMEOUT).seconds();
+        // --failover-ms on the primary too: it applies once a failback makes east a standby, so every round waits the same.
+        seconds[0] = regions.petrel(Duration.ofMinutes(5), "up", "--region", "east", "--failover-ms", String.valueOf(failoverMs),
+                "--ip-prefix", eastPrefix, "--timeout", READY_TIMEOUT).seconds();
         RegionLayout east = regions.layout("east");
-        // `up --failover-ms` only applies to a region started as a standby, and `region failback` keeps the failed-back region's own
-        // tuning: east's failover time would be the default 60 s once a failback makes it a standby. Recorded in its layout now,
-        // where failback finds it, so that every round waits the same failover time. The running zones do not read it: a primary
-        // never fails over.
-        Map<String, String> tuning = new HashMap<>(east.tuning());
-        tuning.put("dr.failover.ms", String.valueOf(failoverMs));
-        east.withTuning(tuning).save();
-        notes.add("`petrel up --failover-ms` applies only to a region started with `--standby-of`, and `region failback` keeps the failed-back "
-                + "region's own tuning: the benchmark writes `dr.failover.ms=" + failoverMs + "` into east's `region.json` after `up`, or every "
-                + "failover to east would wait the default 60 s.");
         regions.awaitLeader(east, s -> "PRIMARY".equals(s.path("role").asText()) && s.path("writable").asBoolean(), Duration.ofSeconds(60),
                 "region east is a writable primary");
         seconds[1] = regions.petrel(Duration.ofMinutes(5), "up", "--region", "west", "--standby-of", "east", "--failover-ms",
