@@ -46,9 +46,9 @@ public final class LostWrites {
         String cluster = BackupLayout.clusterName(old.clusterId());
         Restorer reader = new Restorer(repository);
         for (SegmentManifest segment : repository.segments(cluster)) {
-            if (segment.lastIndex() > takenOverAt) {
+            if (segment.lastIndex() >= takenOverAt) {
                 for (JournalEntry e : reader.fetchSegment(segment)) {
-                    if (e.index() > takenOverAt) {
+                    if (e.index() >= takenOverAt) {
                         entries.putIfAbsent(e.index(), e);
                     }
                 }
@@ -72,13 +72,20 @@ public final class LostWrites {
         }
         if (best != null) {
             try (StateImage image = StateImage.openReadOnly(best)) {
-                for (JournalEntry e : image.journalFrom(takenOverAt + 1)) {
+                for (JournalEntry e : image.journalFrom(takenOverAt)) {
                     entries.putIfAbsent(e.index(), e);
                 }
             }
         }
         List<Write> writes = new ArrayList<>();
-        for (JournalEntry e : entries.values()) {
+        long revisionBefore = entries.containsKey(takenOverAt) ? entries.get(takenOverAt).revision() : -1;
+        for (JournalEntry e : entries.tailMap(takenOverAt, false).values()) {
+            // An entry that left the revision as it was changed nothing: its writes were refused (the region no longer took writes).
+            boolean changed = revisionBefore < 0 || e.revision() != revisionBefore;
+            revisionBefore = e.revision();
+            if (!changed) {
+                continue;
+            }
             List<String> keys = StateImage.keysWritten(e);
             if (!keys.isEmpty()) {
                 writes.add(new Write(e.index(), e.term(), Instant.ofEpochMilli(e.time()).toString(), keys));
