@@ -3,24 +3,10 @@
 'use strict';
 const assert = require('assert');
 const openwhisk = require('openwhisk');
+const { gone, step } = require('./steps');
 
 const ow = openwhisk({ apihost: process.env.OW_APIHOST, api_key: process.env.OW_AUTH });
 const code = 'function main(params) { return { hello: params.name } }';
-
-async function gone(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    if (e.statusCode === 404) return;
-    throw e;
-  }
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  await fn();
-  console.log(`ok ${name} (${Date.now() - started} ms)`);
-}
 
 async function main() {
   for (const r of ['npm-rule']) await gone(ow.rules.delete({ name: r }));

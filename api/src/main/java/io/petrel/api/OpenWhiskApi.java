@@ -13,7 +13,15 @@ import io.petrel.api.blob.BlobStore;
 import io.petrel.api.auth.Authenticator;
 import io.petrel.api.auth.Identity;
 import io.petrel.api.auth.KeyRegistry;
+import io.petrel.api.entity.ActionResolver;
+import io.petrel.api.entity.EntityCache;
 import io.petrel.api.entity.ActionsApi;
+import io.petrel.api.invoke.Acceptances;
+import io.petrel.api.invoke.ActionInvoke;
+import io.petrel.api.invoke.ActionRunner;
+import io.petrel.api.invoke.ActivationRecorder;
+import io.petrel.api.invoke.Invocations;
+import io.petrel.api.invoke.Throttle;
 import io.petrel.api.entity.Call;
 import io.petrel.api.entity.Catalog;
 import io.petrel.api.entity.EntityName;
@@ -33,6 +41,7 @@ import io.petrel.api.transfer.NamespaceImporter;
 import io.petrel.api.transfer.PastStates;
 import io.petrel.api.transfer.SyncPositions;
 import io.petrel.api.transfer.TransferApi;
+import io.petrel.api.web.WebActions;
 import io.petrel.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +53,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 import static java.util.Objects.requireNonNull;
@@ -87,6 +97,27 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         }
     }
 
+    /**
+     * How this zone runs actions: the kinds its invoker can run, the runner (empty: an API-only node,
+     * whose invocations get 503), the namespace throttles (made from a lookup of a namespace's limits),
+     * and this process's incarnation (it names the zone's acceptances, so a restarted zone's old ones
+     * are told from its own).
+     */
+    public record Execution(Runtimes runtimes, Optional<ActionRunner> runner, Function<Function<String, ObjectNode>, Throttle> throttle,
+                            String incarnation) {
+        public Execution {
+            requireNonNull(runtimes, "runtimes");
+            requireNonNull(runner, "runner");
+            requireNonNull(throttle, "throttle");
+            requireNonNull(incarnation, "incarnation");
+        }
+
+        /** No invoker: Petrel's declared kinds are accepted, invocations answer 503. */
+        public static Execution none() {
+            return new Execution(Runtimes.declared(), Optional.empty(), limits -> Throttle.NONE, "api-only");
+        }
+    }
+
     private final Config config;
     private final Authenticator authenticator;
     private final NamespaceRegistry namespaces;
@@ -109,13 +140,25 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     private final SyncPositions syncPositions;
     private final TransferApi transfers;
     private final byte[] swagger;
+    private final Execution execution;
+    private final ActivationRecorder recorder;
+    private final Acceptances acceptances;
+    private final Invocations invocations;
+    private final ActionResolver resolver;
+    private final EntityCache entityCache;
+    private final WebActions web;
 
     public OpenWhiskApi(Config config, Store store, ObjectMapper json, LongSupplier clock) {
         this(config, store, json, clock, Optional.empty());
     }
 
-    /** With {@code past} (the region's backups), a namespace can be restored to its state at a past time. */
     public OpenWhiskApi(Config config, Store store, ObjectMapper json, LongSupplier clock, Optional<PastStates> past) {
+        this(config, store, json, clock, past, Execution.none());
+    }
+
+    /** With {@code past} (the region's backups), a namespace can be restored to its state at a past time. */
+    public OpenWhiskApi(Config config, Store store, ObjectMapper json, LongSupplier clock, Optional<PastStates> past, Execution execution) {
+        this.execution = requireNonNull(execution, "execution");
         this.config = requireNonNull(config, "config");
         requireNonNull(store, "store");
         requireNonNull(json, "json");
@@ -129,12 +172,21 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.policies = new PolicyRegistry(store, json);
         this.catalog = new Catalog(entities, clock);
         this.packages = new PackagesApi(entities, policies, clock);
-        this.actions = new ActionsApi(entities, packages, policies, clock);
-        this.triggers = new TriggersApi(entities, clock);
-        this.rules = new RulesApi(entities, clock);
         this.requests = new RequestLog(store, json, clock);
         this.activationStore = new ActivationStore(store, json, config.activationRetention(), clock,
-                ns -> policies.get(ns).storeActivations());
+                ns -> policies.cached(ns).storeActivations());
+        this.entityCache = new EntityCache(store, entities);
+        this.resolver = new ActionResolver(entities, entityCache, policies);
+        this.recorder = new ActivationRecorder(config.zone(), activationStore);
+        this.acceptances = new Acceptances(store, json, config.zone(), execution.incarnation());
+        this.invocations = new Invocations(config.zone(), execution.runner(), recorder, acceptances, resolver::withCode, clock);
+        Throttle throttle = execution.throttle().apply(namespaces::limits);
+        invocations.resolveComponentsWith((who, qualified) -> resolver.resolve(who, who.namespace(), qualified));
+        this.actions = new ActionsApi(entities, packages, policies, execution.runtimes(), resolver,
+                new ActionInvoke(invocations, throttle, execution.runtimes()), clock);
+        this.web = new WebActions(invocations, resolver, authenticator, throttle, execution.runtimes());
+        this.triggers = new TriggersApi(entities, invocations, resolver, throttle, clock);
+        this.rules = new RulesApi(entities, clock);
         this.activations = new ActivationsApi(activationStore);
         this.artifactStore = new ArtifactStore(store, blobs, json, clock);
         this.artifacts = new ArtifactsApi(artifactStore, namespaces);
@@ -232,6 +284,11 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
             case "api-docs", "docs" -> {
                 requireGet(ex);
                 ex.send(200, "application/json", swagger);
+                return;
+            }
+            case "web" -> {
+                // Web actions are anonymous unless the action asks for a key: they authenticate themselves.
+                web.handle(ex, s.subList(1, s.size()));
                 return;
             }
             case "namespaces" -> {
@@ -333,7 +390,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         return info;
     }
 
-    private static ObjectNode rootInfo() {
+    private ObjectNode rootInfo() {
         ObjectNode info = NODES.objectNode();
         info.put("description", "Petrel: an OpenWhisk-compatible functions platform");
         info.putObject("support").put("github", "https://github.com/petrel").put("slack", "");
@@ -343,7 +400,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
                 .put("sequence_length", 50).put("min_action_duration", 100).put("max_action_duration", 300_000)
                 .put("min_action_memory", 128L * 1024 * 1024).put("max_action_memory", 512L * 1024 * 1024)
                 .put("min_action_logsize", 0).put("max_action_logsize", 10L * 1024 * 1024);
-        info.set("runtimes", Runtimes.manifest());
+        info.set("runtimes", execution.runtimes().manifest());
         return info;
     }
 
@@ -352,8 +409,32 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         return activationStore;
     }
 
+    /** The activations the API has run (web actions use it too). */
+    public Invocations invocations() {
+        return invocations;
+    }
+
+    public ActionResolver resolver() {
+        return resolver;
+    }
+
+    /**
+     * Records the accepted activations of zone incarnations that {@code alive} says are gone
+     * ({@code zone/incarnation}) as lost; returns how many.
+     */
+    public int recordLostActivations(java.util.function.Predicate<String> alive) {
+        return acceptances.sweep(alive, activationStore);
+    }
+
+    /** Waits until the finished activations so far are written (tests, and a zone that stops). */
+    public boolean flushActivations(long timeoutMillis) throws InterruptedException {
+        return recorder.flush(timeoutMillis);
+    }
+
     @Override
     public void close() {
+        recorder.close();
+        entityCache.close();
         blobCollector.close();
         authenticator.close();
     }

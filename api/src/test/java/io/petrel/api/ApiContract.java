@@ -189,14 +189,14 @@ public abstract class ApiContract {
         assertThat(as(alice, "PUT", "/_/actions/py3", "{\"exec\":{\"kind\":\"python:3\",\"code\":\"def main(a): return a\"}}")
                 .body().path("exec").path("kind").asText()).isEqualTo("python:3");
         assertThat(as(alice, "PUT", "/_/actions/pydef", "{\"exec\":{\"kind\":\"python:default\",\"code\":\"x\"}}")
-                .body().path("exec").path("kind").asText()).isEqualTo("python:3.10");
+                .body().path("exec").path("kind").asText()).startsWith("python:3.");
         String zip = Base64.getEncoder().encodeToString("PK\u0003\u0004 some zip bytes....".getBytes(StandardCharsets.ISO_8859_1));
         assertThat(as(alice, "PUT", "/_/actions/bin", action(zip)).body().path("exec").path("binary").asBoolean()).isTrue();
         Reply badKind = as(alice, "PUT", "/_/actions/k", "{\"exec\":{\"kind\":\"cobol:1\",\"code\":\"x\"}}");
         assertThat(badKind.status()).isEqualTo(400);
         assertThat(badKind.error()).startsWith("The specified runtime 'cobol:1' is not supported by this platform. Valid values are:");
-        assertThat(as(alice, "PUT", "/_/actions/j", "{\"exec\":{\"kind\":\"java:8\",\"code\":\"" + zip + "\"}}").error()).contains("main");
-        assertThat(as(alice, "PUT", "/_/actions/j", "{\"exec\":{\"kind\":\"java:8\",\"code\":\"" + zip + "\",\"main\":\"Hello\"}}").status()).isEqualTo(200);
+        assertThat(as(alice, "PUT", "/_/actions/j", "{\"exec\":{\"kind\":\"java:21\",\"code\":\"" + zip + "\"}}").error()).contains("main");
+        assertThat(as(alice, "PUT", "/_/actions/j", "{\"exec\":{\"kind\":\"java:21\",\"code\":\"" + zip + "\",\"main\":\"Hello\"}}").status()).isEqualTo(200);
         assertThat(as(alice, "PUT", "/_/actions/bb", "{\"exec\":{\"kind\":\"blackbox\",\"image\":\"openwhisk/dockerskeleton\"}}").status()).isEqualTo(200);
         assertThat(as(alice, "PUT", "/_/actions/noexec", "{}").status()).isEqualTo(400);
         assertThat(as(alice, "PUT", "/_/actions/seq", "{\"exec\":{\"kind\":\"sequence\",\"components\":[\"/alice/py3\",\"/alice/missing\"]}}")

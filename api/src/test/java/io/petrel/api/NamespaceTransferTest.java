@@ -240,12 +240,12 @@ class NamespaceTransferTest {
      * and blob-sized code, a sequence, a trigger with an active rule, a reader key, and artifacts.
      */
     private void populate(InProcessApi r, String auth, String ns, byte[] model, char filler) throws Exception {
-        put(r, auth, "/policy", "{\"allowedKinds\":[\"nodejs:20\",\"python:3.10\"],\"packageReaders\":[\"*\"]}");
+        put(r, auth, "/policy", "{\"allowedKinds\":[\"nodejs:20\",\"python:3.11\"],\"packageReaders\":[\"*\"]}");
         put(r, auth, "/packages/lib", "{\"publish\":true,\"parameters\":[{\"key\":\"region\",\"value\":\"eu\"}]}");
         put(r, auth, "/actions/lib/util", action("function main(p) { return {util: true} }"));
         put(r, auth, "/packages/bound", "{\"binding\":{\"namespace\":\"" + ns + "\",\"name\":\"lib\"}}");
         put(r, auth, "/actions/hello", action("function main(p) { return {hi: p.name} }"));
-        put(r, auth, "/actions/py", "{\"exec\":{\"kind\":\"python:3.10\",\"code\":\"def main(args):\\n    return args\"},"
+        put(r, auth, "/actions/py", "{\"exec\":{\"kind\":\"python:3.11\",\"code\":\"def main(args):\\n    return args\"},"
                 + "\"annotations\":[{\"key\":\"owner\",\"value\":\"ml\"}],\"limits\":{\"timeout\":5000}}");
         put(r, auth, "/actions/big", action(bigCode(1_300_000, filler)));
         put(r, auth, "/actions/seq", "{\"exec\":{\"kind\":\"sequence\",\"components\":[\"hello\",\"lib/util\"]}}");
@@ -312,7 +312,7 @@ class NamespaceTransferTest {
         assertThat(send(regionB, reader, "PUT", "/api/v1/namespaces/_/actions/nope", action("x").getBytes(), "application/json").statusCode())
                 .isEqualTo(403);
         assertThat(ok(send(regionB, k2, "GET", "/api/v1/namespaces/_/policy", null, null)).path("allowedKinds").toString())
-                .isEqualTo("[\"nodejs:20\",\"python:3.10\"]");
+                .isEqualTo("[\"nodejs:20\",\"python:3.11\"]");
         // Every chunk the import wrote is counted once per manifest that holds it: no upload or garbage left over.
         awaitBlobsSettled(regionB);
         byte[] bigBytes = bigCode(1_300_000, 'x').getBytes(StandardCharsets.UTF_8);
@@ -481,7 +481,7 @@ class NamespaceTransferTest {
         assertThat(third.path("created").path("count").asInt() + third.path("overwritten").path("count").asInt()
                 + third.path("deleted").path("count").asInt()).isZero();
         // An item of the copy edited there: a delta would leave it different from the source's, so it is refused, and a full archive mends it.
-        put(regionB, k1, "/actions/py?overwrite=true", "{\"exec\":{\"kind\":\"python:3.10\",\"code\":\"def main(a):\\n    return {}\"}}");
+        put(regionB, k1, "/actions/py?overwrite=true", "{\"exec\":{\"kind\":\"python:3.11\",\"code\":\"def main(a):\\n    return {}\"}}");
         JsonNode p3 = ok(send(regionB, k1, "GET", "/api/v1/namespaces/syncme/sync", null, null));
         byte[] stillNothing = export(regionA, k1, "syncme", "?since=" + p3.path("revision").asLong() + "&from=" + p3.path("sourceId").asText());
         HttpResponse<byte[]> drifted = importArchive(regionB, k1, "syncme", stillNothing, "?onConflict=replace");

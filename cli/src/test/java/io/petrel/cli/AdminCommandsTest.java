@@ -82,7 +82,7 @@ class AdminCommandsTest {
         assertThat(policy.path("allowedKinds").toString()).isEqualTo("[\"python:3\",\"nodejs:20\"]");
         assertThat(json(PetrelCli.run("policy", "get", "acme", "--data", d)).path("packageReaders").toString()).isEqualTo("[\"globex\"]");
         assertThat(put(shared + "/api/v1/namespaces/_/actions/java", second,
-                "{\"exec\":{\"kind\":\"php:8.1\",\"code\":\"x\"}}").statusCode()).isEqualTo(403);
+                "{\"exec\":{\"kind\":\"java:21\",\"main\":\"Hello\",\"code\":\"x\"}}").statusCode()).isEqualTo(403);
         assertThat(json(PetrelCli.run("policy", "set", "acme", "--allowed-kinds", "any", "--data", d)).path("allowedKinds").isNull()).isTrue();
         assertThat(PetrelCli.run("policy", "set", "acme", "--data", d).err()).contains("nothing to change");
         assertThat(put(shared + "/api/v1/namespaces/_/actions/hello", second,

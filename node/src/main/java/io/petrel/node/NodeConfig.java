@@ -24,13 +24,15 @@ import static java.util.Objects.requireNonNull;
  * where its HTTP server listens, and the store's tuning.
  */
 public record NodeConfig(String region, String clusterId, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
-                         StoreTuning tuning, ApiSettings api, Optional<BackupConfig> backup, Optional<DrConfig> dr) {
+                         StoreTuning tuning, ApiSettings api, Optional<BackupConfig> backup, Optional<DrConfig> dr,
+                         InvokerSettings invoker) {
 
     public NodeConfig {
         requireNonNull(region, "region");
         requireNonNull(clusterId, "clusterId");
         requireNonNull(backup, "backup");
         requireNonNull(dr, "dr");
+        requireNonNull(invoker, "invoker");
         if (dr.isPresent() && backup.isEmpty()) {
             throw new IllegalArgumentException("dr.enabled needs backup.target: the backup target is the witness of the regions' quorum "
                     + "and where a standby reads the primary's archive");
@@ -120,7 +122,8 @@ public record NodeConfig(String region, String clusterId, String zone, List<Peer
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         return new NodeConfig(region, p.getProperty("cluster.id", "").trim(), zone, peers, data, httpHost,
-                Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings, backup, DrConfig.fromProperties(p));
+                Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings, backup, DrConfig.fromProperties(p),
+                InvokerSettings.fromProperties(p));
     }
 
     private static String required(Properties p, String key) {

@@ -1,6 +1,7 @@
 package io.petrel.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.petrel.node.placement.InvokerEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.petrel.backup.BackupAgent;
 import io.petrel.dr.DrAgent;
@@ -44,8 +45,11 @@ final class NodeHttpServer implements AutoCloseable {
     private final ObjectMapper json;
     private volatile boolean draining;
 
+    private final Optional<InvokerEndpoint> invoker;
+
     NodeHttpServer(String host, int port, ZoneReplica replica, Optional<BackupAgent> backups, Optional<DrAgent> dr,
-                   PrometheusMeterRegistry metrics, ObjectMapper json) {
+                   PrometheusMeterRegistry metrics, ObjectMapper json, Optional<InvokerEndpoint> invoker) {
+        this.invoker = requireNonNull(invoker, "invoker");
         this.replica = requireNonNull(replica, "replica");
         this.backups = requireNonNull(backups, "backups");
         this.dr = requireNonNull(dr, "dr");
@@ -85,6 +89,9 @@ final class NodeHttpServer implements AutoCloseable {
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String path = Request.getPathInContext(request);
             String method = request.getMethod();
+            if (path.startsWith("/invoker/") && invoker.isPresent()) {
+                return invoker.get().handle(request, response, callback);
+            }
             if (path.equals("/admin/v1/backup/snapshot") && HttpMethod.POST.is(method)) {
                 return snapshotNow(response, callback);
             }

@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.petrel.api.OpenWhiskApi;
+import io.petrel.api.invoke.RegionThrottle;
+import io.petrel.api.invoke.Throttle;
 import io.petrel.api.http.ApiServer;
 import io.petrel.api.transfer.PastStates;
 import io.petrel.backup.BackupAgent;
@@ -30,6 +32,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.security.SecureRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -50,9 +55,14 @@ public final class ZoneNode implements AutoCloseable {
     private final Thread seeder;
     private final Optional<BackupAgent> backups;
     private final Optional<DrAgent> dr;
+    private final Optional<ZoneInvoker> invoker;
+    private final Optional<ScheduledExecutorService> sweeper;
 
     private ZoneNode(NodeConfig config, ZoneReplica replica, Store store, NodeHttpServer http, OpenWhiskApi api, ApiServer apiServer,
-                     Thread seeder, Optional<BackupAgent> backups, Optional<DrAgent> dr) {
+                     Thread seeder, Optional<BackupAgent> backups, Optional<DrAgent> dr, Optional<ZoneInvoker> invoker,
+                     Optional<ScheduledExecutorService> sweeper) {
+        this.invoker = invoker;
+        this.sweeper = sweeper;
         this.config = config;
         this.replica = replica;
         this.store = store;
@@ -77,6 +87,7 @@ public final class ZoneNode implements AutoCloseable {
                 fence.<WriteGate>map(f -> f).orElse(WriteGate.OPEN));
         Optional<BackupAgent> backups = Optional.empty();
         Optional<DrAgent> dr = Optional.empty();
+        Optional<ZoneInvoker> invoker = Optional.empty();
         Optional<InetAddress> localAddress = Optional.of(InetAddress.getByName(config.httpHost()));
         try {
             StoreMetrics.bind(replica, metrics);
@@ -104,14 +115,22 @@ public final class ZoneNode implements AutoCloseable {
                 dr = Optional.of(drAgent);
             }
             Store store = new MeteredStore(replica.store(), metrics, config.zone());
-            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, backups, dr, metrics, json);
-            http.start();
             ApiSettings settings = config.api();
+            String incarnation = Long.toHexString(new SecureRandom().nextLong() | Long.MIN_VALUE);
+            if (config.invoker().enabled()) {
+                String apiHost = config.invoker().apiHost().orElse("http://" + settings.host() + ":" + settings.port());
+                invoker = Optional.of(ZoneInvoker.start(config, store, json, incarnation, apiHost));
+                InvokerMetrics.bind(invoker.get().local(), metrics, config.zone());
+            }
+            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, backups, dr, metrics, json,
+                    invoker.map(i -> i.placement().endpoint()));
+            http.start();
+            invoker.ifPresent(ZoneInvoker::startPlacement);
             Optional<PastStates> past = backups.map(agent -> time -> PastStateStore.restore(agent.repository(),
                     Optional.of(BackupLayout.clusterName(config.clusterId())), time,
                     config.dataDir().resolve("backup-work").resolve("past-" + System.nanoTime())));
             OpenWhiskApi api = new OpenWhiskApi(new OpenWhiskApi.Config(config.zone(), readAdminKey(settings), settings.activationRetention()), store, json,
-                    System::currentTimeMillis, past);
+                    System::currentTimeMillis, past, execution(config, store, json, incarnation, invoker));
             List<ApiServer.Listen> listens = new ArrayList<>();
             listens.add(new ApiServer.Listen(settings.host(), settings.port(), false));
             settings.shared().ifPresent(s -> listens.add(new ApiServer.Listen(s.host(), s.port(), true)));
@@ -126,8 +145,10 @@ public final class ZoneNode implements AutoCloseable {
             LOG.info("zone {}: node ready to serve on http://{}:{}, OpenWhisk API on http://{}:{}{} (region {})", config.zone(),
                     config.httpHost(), http.port(), settings.host(), apiServer.port(0),
                     settings.shared().map(s -> " and shared http://" + s.host() + ":" + s.port()).orElse(""), config.region());
-            return new ZoneNode(config, replica, store, http, api, apiServer, seeder, backups, dr);
+            Optional<ScheduledExecutorService> sweeper = invoker.map(i -> sweepLostActivations(config.zone(), api, i));
+            return new ZoneNode(config, replica, store, http, api, apiServer, seeder, backups, dr, invoker, sweeper);
         } catch (Exception e) {
+            invoker.ifPresent(ZoneInvoker::close);
             dr.ifPresent(DrAgent::close);
             if (backups.isPresent()) {
                 backups.get().close();
@@ -135,6 +156,36 @@ public final class ZoneNode implements AutoCloseable {
             replica.close();
             throw e;
         }
+    }
+
+    private static OpenWhiskApi.Execution execution(NodeConfig config, Store store, ObjectMapper json, String incarnation,
+                                                    Optional<ZoneInvoker> invoker) {
+        if (invoker.isEmpty()) {
+            return new OpenWhiskApi.Execution(OpenWhiskApi.Execution.none().runtimes(), Optional.empty(), limits -> Throttle.NONE, incarnation);
+        }
+        ZoneInvoker i = invoker.get();
+        String self = config.zone() + "/" + incarnation;
+        return new OpenWhiskApi.Execution(i.runtimes(), Optional.of(i.placement().runner()), limits -> config.invoker().throttles()
+                ? new RegionThrottle(store, json, self, id -> i.placement().directory().alive(id).orElse(true), limits, System::currentTimeMillis)
+                : Throttle.NONE, incarnation);
+    }
+
+    /**
+     * Every 3 s, records the accepted activations of zones whose invoker lease expired as lost. Every
+     * zone does it; each acceptance is taken by one compare-and-set, so they never record one twice.
+     */
+    private static ScheduledExecutorService sweepLostActivations(String zone, OpenWhiskApi api, ZoneInvoker invoker) {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().daemon().name("lost-activations-" + zone).unstarted(r));
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                // A directory this zone could not read lately declares nobody dead.
+                api.recordLostActivations(id -> invoker.placement().directory().alive(id).orElse(true));
+            } catch (RuntimeException e) {
+                LOG.debug("zone {}: lost activations not swept: {}", zone, e.toString());
+            }
+        }, 3, 3, TimeUnit.SECONDS);
+        return timer;
     }
 
     private static Optional<String> readAdminKey(ApiSettings settings) throws IOException {
@@ -209,6 +260,9 @@ public final class ZoneNode implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("zone {}: API server did not stop cleanly: {}", config.zone(), e.toString());
         }
+        sweeper.ifPresent(ScheduledExecutorService::shutdownNow);
+        // Running actions end now (as failures with their records); the API below writes what is left.
+        invoker.ifPresent(ZoneInvoker::close);
         dr.ifPresent(DrAgent::close);
         backups.ifPresent(b -> {
             try {

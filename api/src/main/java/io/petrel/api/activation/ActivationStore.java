@@ -100,6 +100,68 @@ public final class ActivationStore {
     }
 
     private void write(ActivationRecord r, long lease) {
+        try {
+            store.commit(recordOps(r, lease));
+        } catch (ConflictException e) {
+            LOG.info("activation {} of namespace {} was recorded before; keeping the first record", r.activationId(), r.namespace());
+        }
+    }
+
+    /** A finished activation to record, with the ops that must commit with it (an acceptance to delete, say). */
+    public record Finished(ActivationRecord record, long maxLogBytes, List<Op> alsoCommit) {
+        public Finished {
+            requireNonNull(record, "record");
+            alsoCommit = List.copyOf(alsoCommit);
+        }
+    }
+
+    /**
+     * Records several finished activations in one commit, which is what keeps recording off the
+     * invoke path cheap: one consensus round for a batch. A record stored before (the same id) makes
+     * the batch fall back to one commit per record, which keeps the first of each.
+     */
+    public void recordAll(List<Finished> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        for (int attempt = 0; ; attempt++) {
+            long lease = leases.leaseForNow();
+            try {
+                List<Op> ops = new ArrayList<>();
+                for (Finished f : batch) {
+                    ops.addAll(f.alsoCommit());
+                    if (recordsActivations.test(f.record().namespace())) {
+                        ops.addAll(recordOps(bounded(f.record(), f.maxLogBytes()), lease));
+                    }
+                }
+                if (!ops.isEmpty()) {
+                    store.commit(ops);
+                }
+                return;
+            } catch (ConflictException e) {
+                for (Finished f : batch) {
+                    try {
+                        List<Op> ops = new ArrayList<>(f.alsoCommit());
+                        if (recordsActivations.test(f.record().namespace())) {
+                            ops.addAll(recordOps(bounded(f.record(), f.maxLogBytes()), lease));
+                        }
+                        store.commit(ops);
+                    } catch (ConflictException again) {
+                        LOG.info("activation {} of namespace {} was recorded before; keeping the first record",
+                                f.record().activationId(), f.record().namespace());
+                    }
+                }
+                return;
+            } catch (LeaseNotFoundException e) {
+                leases.forget(lease);
+                if (attempt > 0) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private List<Op> recordOps(ActivationRecord r, long lease) {
         String base = PREFIX + r.namespace() + "/";
         ObjectNode stored = r.full();
         stored.put("path", r.path());
@@ -114,15 +176,10 @@ public final class ActivationStore {
         summary.put("path", r.path());
         byte[] summaryBytes = bytes(summary);
         String order = inverted(r.start()) + "/" + r.activationId();
-        List<Op> ops = List.of(
+        return List.of(
                 new Op.Put(base + "id/" + r.activationId(), bytes(stored), Expect.absent(), lease),
                 new Op.Put(base + "t/" + order, summaryBytes, Expect.any(), lease),
                 new Op.Put(base + "n/" + encode(r.path()) + "/" + order, summaryBytes, Expect.any(), lease));
-        try {
-            store.commit(ops);
-        } catch (ConflictException e) {
-            LOG.info("activation {} of namespace {} was recorded before; keeping the first record", r.activationId(), r.namespace());
-        }
     }
 
     private int writeLogChunks(String prefix, List<String> lines, long lease) {

@@ -10,7 +10,7 @@ final class ActionLimits {
     static final int TIMEOUT_MIN = 100, TIMEOUT_DEFAULT = 60_000, TIMEOUT_MAX = 300_000;
     static final int MEMORY_MIN = 128, MEMORY_DEFAULT = 256, MEMORY_MAX = 512;
     static final int LOGS_MIN = 0, LOGS_DEFAULT = 10, LOGS_MAX = 10;
-    static final int CONCURRENCY_MIN = 1, CONCURRENCY_DEFAULT = 1, CONCURRENCY_MAX = 1;
+    static final int CONCURRENCY_MIN = 1, CONCURRENCY_DEFAULT = 1, CONCURRENCY_MAX = 500;
 
     private ActionLimits() {
     }

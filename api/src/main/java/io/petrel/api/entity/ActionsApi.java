@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
 import io.petrel.api.http.Exchange;
+import io.petrel.api.invoke.ActionInvoke;
 import io.petrel.api.namespace.NamespacePolicy;
 import io.petrel.api.namespace.PolicyRegistry;
 
@@ -31,9 +32,16 @@ public final class ActionsApi {
     private final Semaphore largeBodies = new Semaphore(1, true);
     private final PackagesApi packages;
     private final LongSupplier clock;
+    private final Runtimes runtimes;
+    private final ActionResolver resolver;
+    private final ActionInvoke invoke;
 
-    public ActionsApi(EntityStore entities, PackagesApi packages, PolicyRegistry policies, LongSupplier clock) {
+    public ActionsApi(EntityStore entities, PackagesApi packages, PolicyRegistry policies, Runtimes runtimes, ActionResolver resolver,
+                      ActionInvoke invoke, LongSupplier clock) {
         this.entities = requireNonNull(entities, "entities");
+        this.runtimes = requireNonNull(runtimes, "runtimes");
+        this.resolver = requireNonNull(resolver, "resolver");
+        this.invoke = requireNonNull(invoke, "invoke");
         this.policies = requireNonNull(policies, "policies");
         this.packages = requireNonNull(packages, "packages");
         this.clock = requireNonNull(clock, "clock");
@@ -62,15 +70,7 @@ public final class ActionsApi {
             case "GET" -> get(call, pkg, name);
             case "PUT" -> put(call, pkg, name);
             case "DELETE" -> delete(call, pkg, name);
-            case "POST" -> {
-                // Reading first keeps OpenWhisk's order of errors: a missing action is 404, not 503.
-                EntityStore.Stored target = find(call, pkg, name);
-                String owner = target.doc().path("namespace").asText().split("/")[0];
-                if (!owner.equals(call.who().namespace()) && !policies.get(owner).mayInvokePackages(call.who().namespace())) {
-                    throw ApiException.forbidden();
-                }
-                throw new ApiException(503, "No invokers available: this region does not run actions yet.");
-            }
+            case "POST" -> invoke.invoke(call, resolver.resolve(call.who(), call.namespace(), pkg, name));
             default -> throw new ApiException(405, "HTTP method not allowed, supported methods: GET, PUT, DELETE, POST");
         }
     }
@@ -129,7 +129,7 @@ public final class ActionsApi {
             }
             ObjectNode doc = Docs.update(old.get().doc(), body, now);
             if (body.has("exec") && !body.get("exec").isNull()) {
-                doc.set("exec", Exec.parse(body.get("exec"), ns, q -> requireComponent(call, q)));
+                doc.set("exec", Exec.parse(body.get("exec"), ns, runtimes, q -> requireComponent(call, q)));
             }
             if (body.has("parameters")) {
                 doc.set("parameters", Docs.parameters(body));
@@ -147,7 +147,7 @@ public final class ActionsApi {
             throw ApiException.badRequest("The request content was malformed:\nexec undefined");
         }
         ObjectNode doc = Docs.create(namespacePath, name, body, now);
-        doc.set("exec", Exec.parse(body.get("exec"), ns, q -> requireComponent(call, q)));
+        doc.set("exec", Exec.parse(body.get("exec"), ns, runtimes, q -> requireComponent(call, q)));
         doc.set("parameters", Docs.parameters(body));
         doc.set("limits", ActionLimits.merge(ActionLimits.defaults(), body.get("limits")));
         if (!Docs.hasAnnotation(doc, "provide-api-key")) {
@@ -184,6 +184,11 @@ public final class ActionsApi {
     /** The namespace's policy may limit the kinds its actions use (sequences are made of actions, so they pass). */
     private void requireAllowedKind(String ns, ObjectNode doc) {
         String kind = doc.path("exec").path("kind").asText();
+        int concurrency = doc.path("limits").path("concurrency").asInt(1);
+        if (concurrency > 1 && !kind.equals("sequence") && runtimes.resolve(kind).map(k -> !k.concurrent()).orElse(false)) {
+            throw ApiException.badRequest("Actions of kind " + kind + " run one activation per container: limits.concurrency must be 1, got "
+                    + concurrency + ".");
+        }
         NamespacePolicy policy = policies.get(ns);
         if (!kind.equals("sequence") && !policy.allowsKind(kind)) {
             throw new ApiException(403, "The namespace's policy does not allow actions of kind '" + kind + "'; allowed kinds: "

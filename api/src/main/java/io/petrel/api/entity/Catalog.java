@@ -63,7 +63,7 @@ public final class Catalog {
             body.putObject("exec").put("kind", "nodejs:default").put("code", action.get(1));
             body.putArray("annotations").addObject().put("key", "description").put("value", action.get(2));
             ObjectNode doc = Docs.create(NAMESPACE + "/" + PACKAGE, action.get(0), body, now);
-            doc.set("exec", Exec.parse(body.get("exec"), NAMESPACE, q -> {
+            doc.set("exec", Exec.parse(body.get("exec"), NAMESPACE, Runtimes.known(), q -> {
             }));
             doc.set("parameters", Docs.parameters(body));
             doc.set("limits", ActionLimits.defaults());

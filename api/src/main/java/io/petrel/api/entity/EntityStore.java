@@ -307,7 +307,7 @@ public final class EntityStore {
         return StoredJson.bytes(json, doc);
     }
 
-    private Stored parse(KeyValue kv) {
+    Stored parse(KeyValue kv) {
         try {
             return new Stored((ObjectNode) json.readTree(kv.value()), kv.modRevision());
         } catch (IOException | ClassCastException e) {

@@ -24,7 +24,7 @@ final class Exec {
      * The normalized exec of a request, or a 400/413 naming what is wrong. Sequence components are
      * passed to {@code componentExists}, which throws when one cannot be used.
      */
-    static ObjectNode parse(JsonNode exec, String namespace, Consumer<EntityName.Qualified> componentExists) {
+    static ObjectNode parse(JsonNode exec, String namespace, Runtimes runtimes, Consumer<EntityName.Qualified> componentExists) {
         if (exec == null || !exec.isObject()) {
             throw ApiException.badRequest("The request content was malformed:\nexec must be an object with a kind");
         }
@@ -73,9 +73,9 @@ final class Exec {
                 return out;
             }
             default -> {
-                Runtimes.Kind kind = Runtimes.resolve(requested).orElseThrow(() -> ApiException.badRequest(
+                Runtimes.Kind kind = runtimes.resolve(requested).orElseThrow(() -> ApiException.badRequest(
                         "The specified runtime '" + requested + "' is not supported by this platform. Valid values are: "
-                                + Runtimes.validKindsText() + "."));
+                                + runtimes.validKindsText() + "."));
                 String code = optionalText(exec, "code");
                 if (code == null) {
                     throw ApiException.badRequest("The request content was malformed:\nexec.code is required for kind " + kind.kind());

@@ -106,7 +106,8 @@ public final class ApiServer implements AutoCloseable {
             headers.put("X-Request-ID", tid);
             headers.put("X-Petrel-Zone", zone);
             Exchange ex = new Exchange(request, response, callback, json, tid);
-            if (request.getMethod().equals("OPTIONS")) {
+            // Web actions answer OPTIONS themselves (web-custom-options); every other path gets the CORS answer here.
+            if (request.getMethod().equals("OPTIONS") && !Request.getPathInContext(request).startsWith("/api/v1/web/")) {
                 ex.replyEmpty(200);
                 return true;
             }

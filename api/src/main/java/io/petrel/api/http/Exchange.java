@@ -319,6 +319,22 @@ public final class Exchange {
         return callback;
     }
 
+    /** Every request header, as received (web actions pass them on as {@code __ow_headers}). */
+    public HttpFields requestHeaders() {
+        return request.getHeaders();
+    }
+
+    /** The query string as received, without the {@code ?}; empty when there is none. */
+    public String rawQuery() {
+        String q = request.getHttpURI().getQuery();
+        return q == null ? "" : q;
+    }
+
+    /** The answer's headers, for what {@link #setHeader} cannot say: repeated headers, headers to remove. */
+    public HttpFields.Mutable responseHeaders() {
+        return response.getHeaders();
+    }
+
     Response response() {
         return response;
     }

@@ -40,7 +40,7 @@ public final class NamespaceRegistry {
             Map.entry("minActionMemory", 128L), Map.entry("maxActionMemory", 512L),
             Map.entry("minActionLogs", 0L), Map.entry("maxActionLogs", 10L),
             Map.entry("minActionTimeout", 100L), Map.entry("maxActionTimeout", 300_000L),
-            Map.entry("minActionConcurrency", 1L), Map.entry("maxActionConcurrency", 1L),
+            Map.entry("minActionConcurrency", 1L), Map.entry("maxActionConcurrency", 500L),
             Map.entry("maxParameterSize", 1_048_576L), Map.entry("maxActionInstances", 30L),
             Map.entry("artifactQuotaBytes", 1L << 30));
 

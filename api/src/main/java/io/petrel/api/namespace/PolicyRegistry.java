@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.petrel.api.ApiException;
 import io.petrel.api.StoredJson;
+import io.petrel.api.WatchedCache;
 import io.petrel.store.ConflictException;
 import io.petrel.store.Expect;
 import io.petrel.store.KeyValue;
@@ -18,14 +19,25 @@ public final class PolicyRegistry {
     static final String PREFIX = "policy/";
     private final Store store;
     private final ObjectMapper json;
+    private final WatchedCache<NamespacePolicy> cache;
 
     public PolicyRegistry(Store store, ObjectMapper json) {
         this.store = requireNonNull(store, "store");
         this.json = requireNonNull(json, "json");
+        this.cache = new WatchedCache<>(store, PREFIX, kv -> NamespacePolicy.fromJson(parse(kv)), true);
     }
 
+    /** The policy as the store has it now (a linearizable read): for the policy's own routes. */
     public NamespacePolicy get(String ns) {
         return store.get(PREFIX + ns).map(kv -> NamespacePolicy.fromJson(parse(kv))).orElse(NamespacePolicy.DEFAULT);
+    }
+
+    /**
+     * The policy as this zone last saw it: for the invoke path (may a namespace invoke, are its
+     * activations kept), where a change is seen once this zone's replica applied it.
+     */
+    public NamespacePolicy cached(String ns) {
+        return cache.get(PREFIX + ns).orElse(NamespacePolicy.DEFAULT);
     }
 
     /** Applies {@code changes} to the namespace's policy (compare-and-set) and returns the result. */

@@ -181,9 +181,9 @@ final class ArchiveDocuments {
                 }
             }
             default -> {
-                Optional<Runtimes.Kind> runtime = Runtimes.resolve(kind);
+                Optional<Runtimes.Kind> runtime = Runtimes.known().resolve(kind);
                 if (runtime.isEmpty() || !runtime.get().kind().equals(kind)) {
-                    throw invalid("its kind '" + kind + "' is not one this platform runs (" + Runtimes.validKindsText() + ")");
+                    throw invalid("its kind '" + kind + "' is not one this platform runs (" + Runtimes.known().validKindsText() + ")");
                 }
                 if (runtime.get().requiresMain() && !exec.path("main").isTextual()) {
                     throw invalid("kind " + kind + " requires 'main'");

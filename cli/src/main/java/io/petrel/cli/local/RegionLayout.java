@@ -130,6 +130,8 @@ public record RegionLayout(String region, Path dataDir, List<ZoneSpec> zones, Ma
             p.setProperty("cluster.id", clusterId);
         }
         p.setProperty("backup.target", defaultBackupDir().toString());
+        // Actions call the region through its gateways, like any client, so a zone's loss does not strand them.
+        p.setProperty("invoker.api.host", "http://" + sharedApi);
         tuning.forEach((k, v) -> {
             if (!k.startsWith("gateway.")) {
                 p.setProperty(k, v);
