@@ -41,14 +41,14 @@ final class JavaClassArchive {
     static Optional<Path> prepare(Path launcherDir, Path java, List<String> vmOptions) {
         Path archive = launcherDir.resolve(ARCHIVE);
         try {
-            if (Files.isRegularFile(archive) && usable(java, vmOptions, archive)) {
+            if (Files.isRegularFile(archive) && usable(launcherDir, java, vmOptions, archive)) {
                 return Optional.of(archive);
             }
             Path temp = Files.createTempFile(archive.getParent(), ".launcher", ".jsa");
             try {
                 Files.delete(temp); // the JVM writes it at exit
                 train(launcherDir, java, vmOptions, temp);
-                if (!Files.isRegularFile(temp) || !usable(java, vmOptions, temp)) {
+                if (!Files.isRegularFile(temp) || !usable(launcherDir, java, vmOptions, temp)) {
                     log.info("No class data archive for the java launcher: the JVM made none it can use; java containers start without");
                     return Optional.empty();
                 }
@@ -89,7 +89,8 @@ final class JavaClassArchive {
             command.add("-XX:ArchiveClassesAtExit=" + archive);
             command.add("-D" + JavaActionLauncher.ANSWERS_PROPERTY + "=/dev/null");
             command.addAll(vmOptions);
-            command.add(JavaActionLauncher.class.getName());
+            command.add("-jar");
+            command.add(jar.toString());
             int status = run(command, stdin.toFile());
             if (status != 0) {
                 throw new IOException("the training run exited with " + status);
@@ -100,13 +101,16 @@ final class JavaClassArchive {
         }
     }
 
-    private static boolean usable(Path java, List<String> vmOptions, Path archive) throws IOException {
+    /** Starts the launcher as a container does, on the archive only (-Xshare:on), with no input: it must exit 0. */
+    private static boolean usable(Path launcherDir, Path java, List<String> vmOptions, Path archive) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(java.toString());
         command.add("-Xshare:on");
         command.add("-XX:SharedArchiveFile=" + archive);
+        command.add("-D" + JavaActionLauncher.ANSWERS_PROPERTY + "=/dev/null");
         command.addAll(vmOptions);
-        command.add("-version");
+        command.add("-jar");
+        command.add(launcherDir.resolve(LauncherFolder.JAVA_LAUNCHER_JAR).toString());
         return run(command, new File("/dev/null")) == 0;
     }
 

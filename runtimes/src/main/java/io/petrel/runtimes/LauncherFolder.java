@@ -136,6 +136,11 @@ final class LauncherFolder {
         Manifest manifest = new Manifest();
         manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
         manifest.getMainAttributes().put(new Attributes.Name("Created-By"), "Petrel");
+        // Started with -jar: Gson beside it, and java.util opened to the launcher (System.getenv shows init
+        // parameters and __OW_* values) by the manifest, since --add-opens on the command line disables class data sharing.
+        manifest.getMainAttributes().put(Attributes.Name.MAIN_CLASS, JavaActionLauncher.class.getName());
+        manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, Path.of(GSON_JAR).getFileName().toString());
+        manifest.getMainAttributes().put(new Attributes.Name("Add-Opens"), "java.base/java.util");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (JarOutputStream out = new JarOutputStream(bytes)) {
             JarEntry manifestEntry = new JarEntry("META-INF/MANIFEST.MF");

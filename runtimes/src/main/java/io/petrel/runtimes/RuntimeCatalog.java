@@ -132,11 +132,15 @@ public final class RuntimeCatalog {
         command.add("-Xss512k");
         command.add("-XX:MaxRAM=" + memoryMb + "m");
         command.add("-Xmx" + Math.max(16, memoryMb * 6 / 10) + "m");
-        command.add("io.petrel.runtimes.java.JavaActionLauncher");
+        command.add("-jar");
+        command.add(launcherDir.resolve(LauncherFolder.JAVA_LAUNCHER_JAR).toString());
         return List.copyOf(command);
     }
 
-    /** The options of every java container, and of the run that makes the class data archive: it must match them. */
+    /**
+     * The options of every java container, and of the run that makes the class data archive: it must
+     * match them. The launcher jar (started with {@code -jar}) names Gson and its opened package itself.
+     */
     private static List<String> javaVmOptions(Path launcherDir) {
         return List.of(
                 // Start-up over peak speed: one GC thread, C1 only.
@@ -144,9 +148,7 @@ public final class RuntimeCatalog {
                 // The JVM's own warnings (GC, CDS) go to stderr, never between the action's stdout lines.
                 "-Xlog:disable", "-Xlog:all=warning:stderr",
                 // A clean environment has no locale: without these System.out would write '?' for non-ASCII.
-                "-Dstdout.encoding=UTF-8", "-Dstderr.encoding=UTF-8",
-                "-cp",
-                launcherDir.resolve(LauncherFolder.JAVA_LAUNCHER_JAR) + File.pathSeparator + launcherDir.resolve(LauncherFolder.GSON_JAR));
+                "-Dstdout.encoding=UTF-8", "-Dstderr.encoding=UTF-8");
     }
 
     @Override

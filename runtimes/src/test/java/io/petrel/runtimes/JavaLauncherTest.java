@@ -38,12 +38,12 @@ class JavaLauncherTest extends LauncherContract {
                         case "number": case "none": return null;
                         case "env": {
                             JsonObject env = new JsonObject();
-                            env.addProperty("init", System.getProperty("PETREL_INIT"));
-                            env.addProperty("activation", System.getProperty("__OW_ACTIVATION_ID"));
-                            env.addProperty("apiKey", System.getProperty("__OW_API_KEY"));
-                            env.addProperty("namespace", System.getProperty("__OW_NAMESPACE"));
-                            env.addProperty("actionName", System.getProperty("__OW_ACTION_NAME"));
-                            env.addProperty("deadline", System.getProperty("__OW_DEADLINE"));
+                            env.addProperty("init", System.getenv("PETREL_INIT"));
+                            env.addProperty("activation", System.getenv("__OW_ACTIVATION_ID"));
+                            env.addProperty("apiKey", System.getenv("__OW_API_KEY"));
+                            env.addProperty("namespace", System.getenv("__OW_NAMESPACE"));
+                            env.addProperty("actionName", System.getenv("__OW_ACTION_NAME"));
+                            env.addProperty("deadline", System.getenv("__OW_DEADLINE"));
                             return env;
                         }
                         case "log": {

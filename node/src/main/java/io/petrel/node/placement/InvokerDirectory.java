@@ -28,8 +28,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * The region's invokers, as the store knows them: every zone keeps {@code invokers/<zone>} (its
  * incarnation, where it takes placed runs, its free container memory) bound to a lease it renews
- * every second. A zone whose lease expired is gone: its runs are lost and its acceptances are
- * recorded as such. Read from this zone's replica every second, so placement costs no store round trip.
+ * every 2 s (a 5 s lease); the entry is written again when the free memory changes, and at least
+ * every 10 s. A zone whose lease expired is gone: its runs are lost and its acceptances are recorded
+ * as such. Read from this zone's replica every second, so placement costs no store round trip.
  */
 public final class InvokerDirectory implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(InvokerDirectory.class);
@@ -51,6 +52,9 @@ public final class InvokerDirectory implements AutoCloseable {
     private volatile Map<String, Entry> byZone = Map.of();
     private volatile long refreshedAtNanos;
     private long leaseId;
+    private long ticks;
+    private int publishedFreeMb = -1;
+    private long publishedAtNanos;
 
     public InvokerDirectory(Store store, ObjectMapper json, String zone, String incarnation, String url, IntSupplier freeMb) {
         this.store = requireNonNull(store, "store");
@@ -78,11 +82,15 @@ public final class InvokerDirectory implements AutoCloseable {
     }
 
     private void publish() {
+        ticks++;
+        int free = freeMb.getAsInt();
+        boolean fresh = false;
         if (leaseId == 0) {
             Lease lease = store.grantLease(LEASE);
             leaseId = lease.id();
+            fresh = true;
             LOG.info("zone {}: invoker {} registered in the region (lease {}, {} s)", self.zone(), self.incarnation(), leaseId, LEASE.toSeconds());
-        } else {
+        } else if (ticks % 2 == 0) {
             try {
                 store.keepAlive(leaseId);
             } catch (RuntimeException e) {
@@ -91,10 +99,15 @@ public final class InvokerDirectory implements AutoCloseable {
                 throw e;
             }
         }
+        if (!fresh && free == publishedFreeMb && System.nanoTime() - publishedAtNanos < TimeUnit.SECONDS.toNanos(10)) {
+            return;
+        }
         try {
             byte[] value = json.writeValueAsBytes(Map.of("zone", self.zone(), "incarnation", self.incarnation(), "url", self.url(),
-                    "freeMb", freeMb.getAsInt(), "updated", System.currentTimeMillis()));
+                    "freeMb", free, "updated", System.currentTimeMillis()));
             store.put(PREFIX + self.zone(), value, Expect.any(), leaseId);
+            publishedFreeMb = free;
+            publishedAtNanos = System.nanoTime();
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -54,6 +54,7 @@ public final class JavaActionLauncher {
     private final PrintStream stdout;
     private final PrintStream stderr;
     private final ActivationProperties properties;
+    private final ProcessEnvironment environment = ProcessEnvironment.open();
     private final TypeAdapter<JsonElement> writer;
     private final Set<String> runPropertyKeys = new HashSet<>();
     private final Object runLock = new Object();
@@ -171,10 +172,15 @@ public final class JavaActionLauncher {
     /** Loads the action; answers the developer error, or null when the action is ready. */
     private String load(JsonObject init) throws Exception {
         if (init.get("env") instanceof JsonObject env) {
+            Map<String, String> values = new java.util.LinkedHashMap<>();
             for (Map.Entry<String, JsonElement> entry : env.entrySet()) {
                 if (!entry.getValue().isJsonNull()) {
                     System.setProperty(entry.getKey(), propertyValue(entry.getValue()));
+                    values.put(entry.getKey(), propertyValue(entry.getValue()));
                 }
+            }
+            if (environment != null) {
+                environment.putAll(values);
             }
         }
         String path = string(init, "path");
@@ -253,11 +259,18 @@ public final class JavaActionLauncher {
             synchronized (runLock) {
                 if (!concurrent) {
                     runPropertyKeys.forEach(System::clearProperty);
+                    if (environment != null) {
+                        environment.remove(runPropertyKeys);
+                    }
                     runPropertyKeys.clear();
                     runPropertyKeys.addAll(values.keySet());
                 }
                 // Also globally, for threads the action's libraries started before this activation.
                 values.forEach(System::setProperty);
+                if (environment != null) {
+                    // Process-wide, as OpenWhisk's Java runtime has it: with concurrent activations the last one's values.
+                    environment.putAll(values);
+                }
             }
             properties.enter(values);
             ClassLoader previous = Thread.currentThread().getContextClassLoader();
