@@ -17,6 +17,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +64,9 @@ public final class ApiServer implements AutoCloseable {
         this.json.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_JSON_STRING).build());
         QueuedThreadPool threads = new QueuedThreadPool(64, 4);
         threads.setName("petrel-api");
+        // A blocking invocation holds its request for as long as the action runs (up to 60 s): on virtual
+        // threads, a few hundred of them do not starve the zone's other requests of threads.
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         this.server = new Server(threads);
         for (Listen l : listens) {
             HttpConnectionFactory http = new HttpConnectionFactory();
