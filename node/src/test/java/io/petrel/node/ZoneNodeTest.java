@@ -38,6 +38,8 @@ class ZoneNodeTest {
         p.setProperty("http", "127.0.0.1:0");
         p.setProperty("api", "127.0.0.1:0");
         p.setProperty("disk.reserve.bytes", "0");
+        // The store's revision is counted below: no invoker, whose directory entry would be a write too.
+        p.setProperty("invoker.enabled", "false");
         try (ZoneNode node = ZoneNode.start(NodeConfig.fromProperties(p))) {
             String base = "http://127.0.0.1:" + node.httpPort();
             assertThat(get(base + "/health/live").statusCode()).isEqualTo(200);
@@ -55,7 +57,7 @@ class ZoneNodeTest {
             String metrics = get(base + "/metrics").body();
             assertThat(metrics).contains("petrel_store_term{zone=\"a\"}").contains("petrel_store_is_leader{zone=\"a\"} 1.0")
                     .contains("petrel_store_leader_commit_latency_seconds_count{zone=\"a\"}")
-                    .containsPattern("petrel_store_commit_latency_seconds_count\\{zone=\"a\"} [1-9]");
+                    .contains("petrel_store_commit_latency_seconds_count{zone=\"a\"} 1");
             assertThat(metrics).doesNotContain("NaN");
 
             HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(base + "/health/ready"))
