@@ -41,7 +41,7 @@ class ActionInvocationTest {
 
     @BeforeAll
     void startRegion() throws Exception {
-        region = RegionHarness.startWithGateways(Map.of(), 1);
+        region = RegionHarness.startWithGateways(Map.of("invoker.enabled", "true"), 1);
         tenant = Tenant.create(region, "runner");
         base = region.spec("a").apiUrl() + "/api/v1/namespaces/runner";
     }
