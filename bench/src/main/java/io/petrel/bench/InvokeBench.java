@@ -609,8 +609,8 @@ public final class InvokeBench implements Callable<Integer> {
     static String startsTable(String how, List<InvokeStarts.Sample> samples) {
         StringBuilder s = new StringBuilder();
         s.append("| kind | start | samples | as the zone logged it | end to end p50 / max (ms) | `initTime` p50 / max (ms) | `waitTime` p50 / max (ms) |"
-                + " container process start p50 / max (ms, zone log) | next call, warm, p50 (ms) |\n");
-        s.append("|---|---|---:|---|---:|---:|---:|---:|---:|\n");
+                + " `duration` (init + run) p50 (ms) | outside the activation p50 (ms) | container process start p50 / max (ms, zone log) | next call, warm, p50 (ms) |\n");
+        s.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String kind : kinds(samples)) {
             List<InvokeStarts.Sample> k = samples.stream().filter(x -> x.kind().equals(kind)).toList();
             Map<String, Long> logged = new java.util.TreeMap<>();
@@ -618,10 +618,13 @@ public final class InvokeBench implements Callable<Integer> {
             StringBuilder l = new StringBuilder();
             logged.forEach((what, n) -> l.append(l.isEmpty() ? "" : ", ").append(n).append(' ').append(what));
             double[] processStart = k.stream().filter(x -> x.containerStartMillis() >= 0).mapToDouble(InvokeStarts.Sample::containerStartMillis).toArray();
-            s.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | **%s** | %s | %s | %s | %s |%n", kind, how, k.size(), l,
+            s.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | **%s** | %s | %s | %.0f | %.1f | %s | %s |%n", kind, how, k.size(), l,
                     p50max(k.stream().mapToDouble(InvokeStarts.Sample::endToEndMillis).toArray(), 1),
                     p50max(k.stream().filter(x -> x.initMillis() >= 0).mapToDouble(InvokeStarts.Sample::initMillis).toArray(), 0),
                     p50max(k.stream().mapToDouble(InvokeStarts.Sample::waitMillis).toArray(), 0),
+                    percentile(k.stream().mapToDouble(InvokeStarts.Sample::durationMillis).toArray(), 50),
+                    // What the caller waited for that was neither the container's start (waitTime) nor the activation itself.
+                    percentile(k.stream().mapToDouble(x -> x.endToEndMillis() - x.waitMillis() - x.durationMillis()).toArray(), 50),
                     processStart.length == 0 ? "-" : p50max(processStart, 0),
                     String.format(Locale.ROOT, "%.1f", percentile(k.stream().mapToDouble(InvokeStarts.Sample::warmAfterMillis).toArray(), 50))));
         }
