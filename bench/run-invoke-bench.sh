@@ -17,8 +17,9 @@
 # refill and later "prewarmed" samples would be cold starts. The budget is a limit on what containers
 # may use, not memory taken: an idle nodejs container holds about 40 MB.
 #
-#   bench/run-invoke-bench.sh [InvokeBench options]   # the full run, about 5-6 minutes with start-up
-#   bench/run-invoke-bench.sh --quick                 # a smoke run, about 2 minutes
+#   bench/run-invoke-bench.sh [InvokeBench options]   # the full run, about 6.5 minutes plus the build
+#   bench/run-invoke-bench.sh --initial-warmup-seconds 300   # the same on a region that has settled (JIT), about 11 minutes
+#   bench/run-invoke-bench.sh --quick                 # a smoke run, about 3 minutes
 #
 # The tables are printed and written to bench/target/invoke-bench-<time>.md, the start samples to
 # invoke-bench-<time>-{prewarmed,cold}.json, the zones' and gateways' logs to invoke-bench-<time>-logs/.
