@@ -53,7 +53,7 @@ final class ClientHolder implements AutoCloseable {
             if (client != used || closed) {
                 return;
             }
-            client = RatisGroup.client(group, tuning);
+            client = RatisGroup.client(group, tuning, used.getLeaderId());
         }
         LOG.info("store client renewed after: {}", failure.toString());
         // Not on this thread: it may be the spent client's own callback thread, which its close waits for.

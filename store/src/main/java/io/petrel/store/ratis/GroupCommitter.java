@@ -6,12 +6,14 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import static java.util.Objects.requireNonNull;
@@ -28,6 +30,7 @@ final class GroupCommitter implements AutoCloseable {
     static final int MAX_ENTRIES_IN_FLIGHT = 4;
 
     private final ClientHolder clients;
+    private final Duration deadline;
     private final Function<Throwable, RuntimeException> errors;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Semaphore inFlight = new Semaphore(MAX_ENTRIES_IN_FLIGHT);
@@ -37,8 +40,16 @@ final class GroupCommitter implements AutoCloseable {
     private record Pending(WriteCmd cmd, CompletableFuture<WriteResult> result) {
     }
 
-    GroupCommitter(String name, ClientHolder clients, Function<Throwable, RuntimeException> errors) {
+    /**
+     * @param deadline how long one log entry may take to be acknowledged before its writes fail (as "no
+     *                 quorum") and the client is replaced. The client's retries are a count, and each attempt
+     *                 may wait a whole request timeout on a frozen zone, which adds up to minutes; without the
+     *                 deadline such a request holds one of the few in-flight slots, and in the ordered stream
+     *                 every write queued behind it, that long
+     */
+    GroupCommitter(String name, ClientHolder clients, Duration deadline, Function<Throwable, RuntimeException> errors) {
         this.clients = requireNonNull(clients, "clients");
+        this.deadline = requireNonNull(deadline, "deadline");
         this.errors = requireNonNull(errors, "errors");
         this.sender = Thread.ofPlatform().name("petrel-commit-" + name).daemon().start(this::run);
     }
@@ -82,7 +93,8 @@ final class GroupCommitter implements AutoCloseable {
         CompletableFuture<RaftClientReply> reply;
         RaftClient client = clients.get();
         try {
-            reply = client.async().send(Codec.writeRequest(batch.stream().map(Pending::cmd).toList()));
+            reply = client.async().send(Codec.writeRequest(batch.stream().map(Pending::cmd).toList()))
+                    .orTimeout(deadline.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RuntimeException e) {
             inFlight.release();
             fail(batch, e);

@@ -833,11 +833,45 @@ final class KvState implements AutoCloseable {
     record Summary(String digest, long keys) {
     }
 
+    /** A digest together with the exact log position and revision it covers. */
+    record PositionedDigest(long appliedTerm, long appliedIndex, long revision, String digest) {
+    }
+
+    /**
+     * The digest of the state at one applied entry, with that entry's index and the revision. The
+     * position is read and a RocksDB snapshot taken while no entry is being applied; the data is then
+     * read from that snapshot without holding up the applies. Reading the index, the revision and the
+     * data at three different moments made replicas that had applied the same log look different.
+     */
+    PositionedDigest positionedDigest() {
+        org.rocksdb.Snapshot snapshot;
+        long term;
+        long index;
+        long rev;
+        synchronized (this) {
+            snapshot = db.getSnapshot();
+            term = appliedTerm;
+            index = appliedIndex;
+            rev = revision;
+        }
+        try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot)) {
+            return new PositionedDigest(term, index, rev, summary(ro, rev).digest());
+        } finally {
+            db.releaseSnapshot(snapshot);
+        }
+    }
+
     Summary summary() {
+        try (ReadOptions ro = new ReadOptions()) {
+            return summary(ro, revision);
+        }
+    }
+
+    private Summary summary(ReadOptions ro, long rev) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             long keys = 0;
-            try (RocksIterator it = db.newIterator(data)) {
+            try (RocksIterator it = db.newIterator(data, ro)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
                     keys++;
                     sha.update(lengthPrefix(it.key()));
@@ -846,13 +880,13 @@ final class KvState implements AutoCloseable {
                     sha.update(it.value());
                 }
             }
-            try (RocksIterator it = db.newIterator(leases)) {
+            try (RocksIterator it = db.newIterator(leases, ro)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
                     sha.update(it.key());
                     sha.update(it.value());
                 }
             }
-            sha.update(longBytes(revision));
+            sha.update(longBytes(rev));
             return new Summary(HexFormat.of().formatHex(sha.digest()), keys);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

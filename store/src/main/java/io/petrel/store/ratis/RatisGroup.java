@@ -58,17 +58,29 @@ final class RatisGroup {
     }
 
     static RaftClient client(RaftGroup group, StoreTuning tuning) {
+        return client(group, tuning, null);
+    }
+
+    /**
+     * A client that sends its first request to {@code leader} (when not null). A client that replaces a
+     * spent one starts from what that one knew: a new client otherwise starts at the first zone, and if
+     * that zone is frozen, every replacement spends a whole request timeout there before it looks further.
+     */
+    static RaftClient client(RaftGroup group, StoreTuning tuning, RaftPeerId leader) {
         RaftProperties props = new RaftProperties();
         RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
         RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(2, TimeUnit.SECONDS));
         // Retries find the new leader after a failover; they carry the same call id, so the leader's
         // retry cache answers a write that was already committed instead of applying it again.
         int attempts = (int) Math.max(1, tuning.writeTimeout().toMillis() / RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS));
-        return RaftClient.newBuilder()
+        RaftClient.Builder builder = RaftClient.newBuilder()
                 .setProperties(props)
                 .setRaftGroup(group)
                 .setClientId(ClientId.randomId())
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts, RETRY_SLEEP))
-                .build();
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts, RETRY_SLEEP));
+        if (leader != null && group.getPeer(leader) != null) {
+            builder.setLeaderId(leader);
+        }
+        return builder.build();
     }
 }

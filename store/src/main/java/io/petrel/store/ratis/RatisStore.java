@@ -75,7 +75,7 @@ public final class RatisStore implements Store {
         this.limits = requireNonNull(limits, "limits");
         this.local = local;
         this.clients = new ClientHolder(group, tuning);
-        this.committer = new GroupCommitter(name, clients, this::translate);
+        this.committer = new GroupCommitter(name, clients, tuning.writeTimeout().plusSeconds(2), this::translate);
     }
 
     /** A client of a region's store from outside its zones (tools, tests, benchmarks). */

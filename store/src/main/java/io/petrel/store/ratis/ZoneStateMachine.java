@@ -407,7 +407,11 @@ final class ZoneStateMachine extends BaseStateMachine {
                     yield new QueryResult(page.items(), page.more(), page.revision(), page.digest(), staleness);
                 }
                 case REVISION -> new QueryResult(List.of(), false, s.revision(), null, staleness);
-                case DIGEST -> new QueryResult(List.of(), false, s.revision(), s.digest(), staleness);
+                case DIGEST -> {
+                    KvState.PositionedDigest d = s.positionedDigest();
+                    yield new QueryResult(List.of(), false, d.revision(), d.digest(), new Staleness(staleness.replica(),
+                            d.appliedIndex(), Math.max(staleness.knownCommitIndex(), d.appliedIndex()), staleness.millisSinceLeaderContact()));
+                }
                 case REGION -> new QueryResult(List.of(), false, s.revision(), null, staleness, null, s.region());
             };
         } finally {
