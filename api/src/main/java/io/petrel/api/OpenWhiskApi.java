@@ -177,7 +177,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
                 ns -> policies.cached(ns).storeActivations());
         this.entityCache = new EntityCache(store, entities);
         this.resolver = new ActionResolver(entities, entityCache, policies);
-        this.recorder = new ActivationRecorder(config.zone(), activationStore);
+        this.recorder = new ActivationRecorder(config.zone(), activationStore, ActivationRecorder.DEFAULT_LINGER);
         this.acceptances = new Acceptances(store, json, config.zone(), execution.incarnation());
         this.invocations = new Invocations(config.zone(), execution.runner(), recorder, acceptances, resolver::withCode, clock);
         Throttle throttle = execution.throttle().apply(namespaces::limits);
@@ -314,7 +314,8 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
                     + s.get(2) + ")");
         }
         List<String> rest = s.subList(3, s.size());
-        Optional<String> requestId = ex.method().equals("GET") || ex.method().equals("HEAD") ? Optional.empty() : ex.clientRequestId();
+        Optional<String> requestId = ex.method().equals("GET") || ex.method().equals("HEAD") || isInvocation(ex.method(), s.get(2), rest)
+                ? Optional.empty() : ex.clientRequestId();
         if (requestId.isEmpty()) {
             entity(call, s.get(2), rest);
             return;
@@ -336,6 +337,15 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         // The retry's body (up to 64 MB of base64 code) is still arriving: take it in, or the answer is lost with the connection.
         ex.discardUnreadBody(REPLAYED_BODY_SKIPPED);
         ex.reply(replay.get().status(), replay.get().body());
+    }
+
+    /**
+     * An action's invocation or a trigger's fire. Neither records an answer for a retry with the same
+     * request id (a gateway never retries an invocation that reached a zone), so looking one up would
+     * only add a linearizable read to every invocation that came through a gateway.
+     */
+    private static boolean isInvocation(String method, String collection, List<String> rest) {
+        return method.equals("POST") && !rest.isEmpty() && (collection.equals("actions") || collection.equals("triggers"));
     }
 
     private void entity(Call call, String collection, List<String> rest) throws Exception {
