@@ -51,6 +51,8 @@ public final class ContainerFactory implements AutoCloseable {
     static final String SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
     /** Processes and threads a container may have: enough for a JVM, few enough to stop a fork bomb. */
     static final int MAX_PIDS = 256;
+    /** Ten steps below the zone: under CFS a zone thread then outweighs a container process about nine to one. */
+    static final int NICENESS = 10;
     static final Duration WATCHDOG_INTERVAL = Duration.ofMillis(100);
     private static final Pattern ZONE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final long MIB = 1024 * 1024;
@@ -292,6 +294,10 @@ public final class ContainerFactory implements AutoCloseable {
         List<Path> join = cgroup.map(ContainerCgroup::joinFiles).orElse(List.of());
         argv.add(Integer.toString(join.size()));
         join.forEach(file -> argv.add(file.toString()));
+        // Actions run below the zone's own threads: on a busy machine a tenant's code must not take the CPU
+        // that the store's heartbeats and appends need (a starved follower falls behind and the zone stops
+        // answering). The niceness is inherited by everything the action starts.
+        isolation.host().nice().ifPresent(nice -> argv.addAll(List.of(nice.toString(), "-n", Integer.toString(NICENESS))));
         if (ownSession) {
             argv.addAll(List.of(isolation.host().setsid().orElseThrow().toString(), "-w"));
         }

@@ -40,7 +40,8 @@ final class HostProbe {
             }
         }
         return new Isolation.Host(root, bwrap, bwrapExtraFlags, setpriv, setsid, cgroupV2(cgroupRoot),
-                cgroupV1(cgroupRoot.resolve("memory"), "memory.limit_in_bytes"), cgroupV1(cgroupRoot.resolve("pids"), "pids.max"));
+                cgroupV1(cgroupRoot.resolve("memory"), "memory.limit_in_bytes"), cgroupV1(cgroupRoot.resolve("pids"), "pids.max"),
+                executable("nice"));
     }
 
     /** The arguments of bubblewrap that come before the command: namespaces, environment and file system. */

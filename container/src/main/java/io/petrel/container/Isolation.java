@@ -53,10 +53,13 @@ public record Isolation(Sandbox sandbox, Memory memory, Host host) {
      * @param cgroupV2         the root of a cgroup v2 hierarchy where the memory controller can be delegated to Petrel's cgroups
      * @param memoryV1         a writable cgroup v1 memory hierarchy
      * @param pidsV1           a writable cgroup v1 pids hierarchy
+     * @param nice             coreutils nice, to run containers below the zone's own threads in CPU priority
      */
     public record Host(boolean root, Optional<Path> bwrap, List<String> bwrapExtraFlags, Optional<Path> setpriv,
-                       Optional<Path> setsid, Optional<Path> cgroupV2, Optional<Path> memoryV1, Optional<Path> pidsV1) {
+                       Optional<Path> setsid, Optional<Path> cgroupV2, Optional<Path> memoryV1, Optional<Path> pidsV1,
+                       Optional<Path> nice) {
         public Host {
+            requireNonNull(nice, "nice");
             requireNonNull(bwrap, "bwrap");
             bwrapExtraFlags = List.copyOf(bwrapExtraFlags);
             requireNonNull(setpriv, "setpriv");
@@ -69,7 +72,7 @@ public record Isolation(Sandbox sandbox, Memory memory, Host host) {
         /** A machine that offers nothing: every container gets {@link Sandbox#NONE} and {@link Memory#RSS_WATCHDOG}. */
         public static Host bare() {
             return new Host(false, Optional.empty(), List.of(), Optional.empty(), Optional.empty(), Optional.empty(),
-                    Optional.empty(), Optional.empty());
+                    Optional.empty(), Optional.empty(), Optional.empty());
         }
 
         public boolean offers(Sandbox sandbox) {

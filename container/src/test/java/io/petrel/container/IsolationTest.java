@@ -113,6 +113,18 @@ class IsolationTest {
         }
     }
 
+    @Test
+    void actionsRunBelowTheZoneInCpuPriority() throws IOException {
+        Isolation isolation = TestSupport.strongest();
+        assumeTrue(isolation.host().nice().isPresent(), "no nice on this machine");
+        try (ContainerFactory factory = TestSupport.factory(isolation, "ctest-nice");
+             ActionContainer container = startNode(factory, "function main() { return {nice: require('os').getPriority()}; }")) {
+            JsonNode result = container.run(run(JSON.createObjectNode()), TIMEOUT, LOG_LIMIT).result();
+            int zone = (int) new ProcessBuilder("nice").start().inputReader().lines().findFirst().map(Integer::parseInt).orElseThrow();
+            assertThat(result.get("nice").asInt()).as("the action's niceness").isEqualTo(zone + ContainerFactory.NICENESS);
+        }
+    }
+
     private record Sides(JsonNode owner, JsonNode secret, JsonNode neighbour) {}
 
     /** One container writes into its own folder; another tries to read that file and Petrel's secret. */
