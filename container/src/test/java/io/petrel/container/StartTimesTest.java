@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Measures a container's start: from {@link ContainerFactory#start} to the answer of its first init, per kind and
- * sandbox. Only on request ({@code -Dpetrel.container.startTimes=true}): it takes a minute and proves nothing the
+ * sandbox, and a prewarmed container's init and first run. Only on request ({@code -Dpetrel.container.startTimes=true}): it takes a minute and proves nothing the
  * other tests do not. Prints a table and writes it to {@code target/container-start-times.txt}.
  */
 class StartTimesTest {
@@ -65,6 +65,23 @@ class StartTimesTest {
                     millis.sort(null);
                     table.append("%s | %s | %s | %d | %d | %d%n".formatted(kind.get(), isolation.sandbox(), isolation.memory(),
                             millis.get(millis.size() / 2), millis.getFirst(), millis.getLast()));
+                    // A prewarmed container: started, idle for a second, then init and the first run.
+                    List<Long> prewarmed = new ArrayList<>();
+                    for (int i = 0; i < SAMPLES; i++) {
+                        try (ActionContainer container = factory.start(kind.get(), 256, 1, Map.of())) {
+                            Thread.sleep(1_000);
+                            long start = System.nanoTime();
+                            Outcome init = container.init(entry.getValue(), Duration.ofSeconds(30));
+                            Outcome run = container.run(TestSupport.run(TestSupport.JSON.createObjectNode().put("x", 1)),
+                                    Duration.ofSeconds(30), 1 << 20);
+                            prewarmed.add((System.nanoTime() - start) / 1_000_000);
+                            assertThat(init.statusCode()).as("%s", init.result()).isZero();
+                            assertThat(run.statusCode()).as("%s", run.result()).isZero();
+                        }
+                    }
+                    prewarmed.sort(null);
+                    table.append("%s prewarmed (init + run) | %s | %s | %d | %d | %d%n".formatted(kind.get(), isolation.sandbox(),
+                            isolation.memory(), prewarmed.get(prewarmed.size() / 2), prewarmed.getFirst(), prewarmed.getLast()));
                 }
             }
         }
