@@ -26,6 +26,11 @@ import static java.util.Objects.requireNonNull;
 final class GroupCommitter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
     static final int MAX_COMMANDS_PER_ENTRY = 1024;
+    /**
+     * Writes that arrive together share an entry up to this size; a single write may be as large as a
+     * commit may be ({@code StoreLimits}). The consensus log must take an entry of either size (see
+     * {@code ZoneReplica.MAX_LOG_ENTRY_BYTES}).
+     */
     static final long MAX_BYTES_PER_ENTRY = 8L * 1024 * 1024;
     static final int MAX_ENTRIES_IN_FLIGHT = 4;
 
@@ -73,8 +78,10 @@ final class GroupCommitter implements AutoCloseable {
                 batch.add(first);
                 long bytes = first.cmd().approximateBytes();
                 Pending next;
-                while (batch.size() < MAX_COMMANDS_PER_ENTRY && bytes < MAX_BYTES_PER_ENTRY && (next = queue.poll()) != null) {
-                    batch.add(next);
+                // Only this thread takes from the queue, so what it peeks at is what it then takes.
+                while (batch.size() < MAX_COMMANDS_PER_ENTRY && (next = queue.peek()) != null
+                        && bytes + next.cmd().approximateBytes() <= MAX_BYTES_PER_ENTRY) {
+                    batch.add(queue.poll());
                     bytes += next.cmd().approximateBytes();
                 }
                 send(List.copyOf(batch));

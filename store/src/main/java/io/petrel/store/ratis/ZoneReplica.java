@@ -45,6 +45,12 @@ import static java.util.Objects.requireNonNull;
  */
 public final class ZoneReplica implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ZoneReplica.class);
+    /**
+     * The largest log entry the consensus log takes: a commit of the most the store allows
+     * ({@code StoreLimits.maxCommitBytes}, 8 MB) or a group of writes up to
+     * {@link GroupCommitter#MAX_BYTES_PER_ENTRY}, plus the encoding's framing.
+     */
+    static final long MAX_LOG_ENTRY_BYTES = 10L * 1024 * 1024;
 
     private final ReplicaConfig config;
     private final RaftGroup group;
@@ -141,6 +147,11 @@ public final class ZoneReplica implements AutoCloseable {
         // to every commit (Ozone's SCM sets 0 too).
         RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
         RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(120, TimeUnit.SECONDS));
+        // Ratis refuses to append an entry larger than the appender's buffer (4 MB by default), failing
+        // the write and every write grouped with it: a commit may hold 8 MB, and a batch of activation
+        // records with logs easily passed 4 MB, so its writer retried the same refused batch for ever.
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(MAX_LOG_ENTRY_BYTES));
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(MAX_LOG_ENTRY_BYTES + 1024 * 1024));
         GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf("64MB"));
         return p;
     }
