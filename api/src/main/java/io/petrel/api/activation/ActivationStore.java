@@ -14,6 +14,7 @@ import io.petrel.store.Op;
 import io.petrel.store.ScanPage;
 import io.petrel.store.ScanRequest;
 import io.petrel.store.Store;
+import io.petrel.store.StoreLimits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,9 +117,12 @@ public final class ActivationStore {
     }
 
     /**
-     * Records several finished activations in one commit, which is what keeps recording off the
-     * invoke path cheap: one consensus round for a batch. A record stored before (the same id) makes
-     * the batch fall back to one commit per record, which keeps the first of each.
+     * Records several finished activations in as few commits as the store's limits allow, which is
+     * what keeps recording off the invoke path cheap: one consensus round for a batch. Each record
+     * goes into one commit with the ops that must commit with it; a batch larger than one commit may
+     * hold (records near the 1 MB result limit, say) is split, since the store refuses such a commit
+     * every time and the batch would never be written. A record stored before (the same id) makes its
+     * commit fall back to one commit per record, which keeps the first of each.
      */
     public void recordAll(List<Finished> batch) {
         if (batch.isEmpty()) {
@@ -127,35 +131,78 @@ public final class ActivationStore {
         for (int attempt = 0; ; attempt++) {
             long lease = leases.leaseForNow();
             try {
-                List<Op> ops = new ArrayList<>();
+                List<Pending> pending = new ArrayList<>(batch.size());
                 for (Finished f : batch) {
-                    ops.addAll(f.alsoCommit());
+                    List<Op> ops = new ArrayList<>(f.alsoCommit());
                     if (recordsActivations.test(f.record().namespace())) {
                         ops.addAll(recordOps(bounded(f.record(), f.maxLogBytes()), lease));
                     }
+                    pending.add(new Pending(f.record(), ops));
                 }
-                if (!ops.isEmpty()) {
-                    store.commit(ops);
-                }
-                return;
-            } catch (ConflictException e) {
-                for (Finished f : batch) {
-                    try {
-                        List<Op> ops = new ArrayList<>(f.alsoCommit());
-                        if (recordsActivations.test(f.record().namespace())) {
-                            ops.addAll(recordOps(bounded(f.record(), f.maxLogBytes()), lease));
-                        }
-                        store.commit(ops);
-                    } catch (ConflictException again) {
-                        LOG.info("activation {} of namespace {} was recorded before; keeping the first record",
-                                f.record().activationId(), f.record().namespace());
-                    }
+                for (List<Pending> commit : commits(pending)) {
+                    commitTogether(commit);
                 }
                 return;
             } catch (LeaseNotFoundException e) {
                 leases.forget(lease);
                 if (attempt > 0) {
                     throw e;
+                }
+            }
+        }
+    }
+
+    /** A record and every op that must commit with it. */
+    private record Pending(ActivationRecord record, List<Op> ops) {
+        long bytes() {
+            long bytes = 0;
+            for (Op op : ops) {
+                bytes += op.key().length() + (op instanceof Op.Put put ? put.value().length : 0);
+            }
+            return bytes;
+        }
+    }
+
+    /** Consecutive records grouped so that no group passes the store's limits on one commit. */
+    private static List<List<Pending>> commits(List<Pending> pending) {
+        StoreLimits limits = StoreLimits.DEFAULT;
+        List<List<Pending>> commits = new ArrayList<>();
+        List<Pending> current = new ArrayList<>();
+        int ops = 0;
+        long bytes = 0;
+        for (Pending p : pending) {
+            if (p.ops().isEmpty()) {
+                continue;
+            }
+            boolean fits = ops + p.ops().size() <= limits.maxOpsPerCommit() && bytes + p.bytes() <= limits.maxCommitBytes();
+            if (!fits && !current.isEmpty()) {
+                commits.add(current);
+                current = new ArrayList<>();
+                ops = 0;
+                bytes = 0;
+            }
+            current.add(p);
+            ops += p.ops().size();
+            bytes += p.bytes();
+        }
+        if (!current.isEmpty()) {
+            commits.add(current);
+        }
+        return commits;
+    }
+
+    private void commitTogether(List<Pending> commit) {
+        List<Op> ops = new ArrayList<>();
+        commit.forEach(p -> ops.addAll(p.ops()));
+        try {
+            store.commit(ops);
+        } catch (ConflictException e) {
+            for (Pending p : commit) {
+                try {
+                    store.commit(p.ops());
+                } catch (ConflictException again) {
+                    LOG.info("activation {} of namespace {} was recorded before; keeping the first record",
+                            p.record().activationId(), p.record().namespace());
                 }
             }
         }

@@ -70,6 +70,23 @@ class ActivationRecorderTest {
     }
 
     @Test
+    void aBatchLargerThanOneCommitIsSplitAndEveryRecordArrives() throws Exception {
+        // Twenty results of 900 KB: 18 MB, more than one commit may hold (8 MB).
+        String big = "x".repeat(900 * 1024);
+        List<String> ids = new ArrayList<>();
+        try (ActivationRecorder recorder = new ActivationRecorder("z", activations, Duration.ofMillis(300))) {
+            for (int i = 0; i < 20; i++) {
+                ids.add(submit(recorder, "large", NODES.objectNode().put("payload", big)));
+            }
+            assertThat(recorder.flush(30_000)).as("flushed").isTrue();
+        }
+        for (String id : ids) {
+            assertThat(activations.get("large", id)).as("record %s", id).isPresent()
+                    .hasValueSatisfying(r -> assertThat(r.path("response").path("result").path("payload").asText()).hasSize(big.length()));
+        }
+    }
+
+    @Test
     void withoutALingerEachRecordOfASlowLoopIsWrittenAtOnce() throws Exception {
         try (ActivationRecorder recorder = new ActivationRecorder("z", activations, Duration.ZERO)) {
             String id = submit(recorder, "zero");
@@ -78,10 +95,14 @@ class ActivationRecorderTest {
     }
 
     private static String submit(ActivationRecorder recorder, String ns) {
+        return submit(recorder, ns, NODES.objectNode().put("ok", true));
+    }
+
+    private static String submit(ActivationRecorder recorder, String ns, com.fasterxml.jackson.databind.JsonNode result) {
         String id = UUID.randomUUID().toString().replace("-", "");
         long now = System.currentTimeMillis();
         ActivationRecord record = new ActivationRecord(ns, "noop", "noop", ns, id, now, now + 1, "0.0.1", 0,
-                NODES.objectNode().put("ok", true), NODES.arrayNode(), List.of(), Optional.empty());
+                result, NODES.arrayNode(), List.of(), Optional.empty());
         recorder.submit(new ActivationStore.Finished(record, 1024 * 1024, List.of()));
         return id;
     }
