@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Petrel's store against etcd on this machine: starts a 3-zone Petrel region and a 3-member etcd
-# cluster on loopback addresses, runs io.petrel.bench.StoreBench against both, and stops and removes
-# everything again, also when something fails or the run is interrupted.
+# Petrel's store against etcd on this machine: starts a 3-zone Petrel region, a PostgreSQL primary with
+# a synchronous standby (for Petrel's store on PostgreSQL) and a 3-member etcd cluster on loopback
+# addresses, runs io.petrel.bench.StoreBench against all three, and stops and removes everything again,
+# also when something fails or the run is interrupted.
 #
 #   bench/run-store-bench.sh [StoreBench options, e.g. --write-seconds 5]
 #
-# Petrel zones listen on 127.61.{1,2,3}.1, etcd members on 127.62.{1,2,3}.1: neither meets a
-# developer's region (127.0.x.1) or a system etcd (127.0.0.1). The tables are printed and written to
+# Petrel zones listen on 127.61.{1,2,3}.1, etcd members on 127.62.{1,2,3}.1, the PostgreSQL primary and
+# standby on 127.65.{1,2}.1:5432: none meets a developer's region (127.0.x.1) or a system etcd or
+# PostgreSQL (127.0.0.1). The tables are printed and written to
 # bench/target/store-bench-<time>.md.
 set -euo pipefail
 
@@ -15,6 +17,7 @@ cd "$root"
 
 PETREL_PREFIX=127.61
 ETCD_PREFIX=127.62
+PG_PREFIX=127.65
 ETCD_TOKEN=petrel-store-bench        # on every member's command line: how a leftover member is recognised
 STATE=/tmp/petrel-store-bench        # what a run started, so that the next run can stop what a killed run left
 STOP_WAIT_SECONDS=15
@@ -69,6 +72,18 @@ remove_tmp() { # only ever a folder this script made
   esac
 }
 
+as_postgres() { # PostgreSQL refuses to run as root: its servers run as the postgres user
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+stop_postgres() { # folder holding primary/ and standby/: stops each server of this script's that still runs
+  local dir="$1" d
+  for d in "$dir/primary" "$dir/standby"; do
+    [ -f "$d/postmaster.pid" ] || continue
+    as_postgres "$pgbin/pg_ctl" -D "$d" -m immediate -w -t "$STOP_WAIT_SECONDS" stop >&2 || log "could not stop PostgreSQL in $d"
+  done
+}
+
 stop_leftovers() {
   local old
   stop_etcd "$STATE/etcd.pids"
@@ -76,12 +91,14 @@ stop_leftovers() {
     old="$(cat "$STATE/tmpdir")"
     log "stopping what an earlier run left in $old"
     [ -d "$old" ] && stop_petrel "$old/petrel"
+    [ -d "$old" ] && stop_postgres "$old/pg"
     remove_tmp "$old"
     rm -f "$STATE/tmpdir"
   fi
 }
 
 tmp=""
+pgbin=""
 cleanup() {
   local rc=$?
   set +e
@@ -93,10 +110,12 @@ cleanup() {
       mkdir -p "$keep"
       for f in "$tmp"/petrel/zone-*/node.log; do [ -f "$f" ] && cp "$f" "$keep/$(basename "$(dirname "$f")").log"; done
       cp "$tmp"/etcd/*.log "$keep/" 2>/dev/null
+      cp "$tmp"/pg/*.log "$keep/" 2>/dev/null
       log "the run failed (exit $rc); logs kept in $keep"
     fi
     stop_etcd "$STATE/etcd.pids"
     stop_petrel "$tmp/petrel"
+    stop_postgres "$tmp/pg"
     remove_tmp "$tmp"
     rm -f "$STATE/tmpdir"
   fi
@@ -116,6 +135,9 @@ if ! command -v etcd >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >&2
 fi
 
+# PostgreSQL from Debian's packages, the way the tests get it.
+pgbin="$("$root/testing/postgres/ensure-postgres.sh")"
+
 source "$root/bench/common.sh"
 
 # ---------------------------------------------------------------------------------------------
@@ -128,6 +150,55 @@ echo "$tmp" >"$STATE/tmpdir"
 log "starting the Petrel region on $PETREL_PREFIX.{1,2,3}.1 (data in $tmp/petrel)"
 PETREL_HOME="$tmp/petrel-home" ./petrel up --data "$tmp/petrel" --ip-prefix "$PETREL_PREFIX" \
   --raft-port 7100 --http-port 7180 >&2
+
+log "starting PostgreSQL $("$pgbin/postgres" --version | sed 's/.* //'): primary on $PG_PREFIX.1.1, synchronous standby on $PG_PREFIX.2.1"
+chmod 755 "$tmp"
+mkdir -p "$tmp/pg"
+pg_password="$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$pg_password" >"$tmp/pg/password"
+chmod 600 "$tmp/pg/password"
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$tmp/pg"
+cp "$tmp/pg/password" "$tmp/pg/pwfile"
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$tmp/pg/pwfile"
+as_postgres "$pgbin/initdb" -D "$tmp/pg/primary" -U petrel --pwfile="$tmp/pg/pwfile" --auth-host=scram-sha-256 --auth-local=trust \
+  -E UTF8 --locale=C >"$tmp/pg/initdb.log" 2>&1
+# Defaults but for what a replicated setup needs; fsync and synchronous_commit stay on (every commit is
+# flushed on the primary and on the synchronous standby before it is acknowledged).
+cat >>"$tmp/pg/primary/postgresql.conf" <<CONF
+listen_addresses = '$PG_PREFIX.1.1'
+unix_socket_directories = '$tmp/pg'
+max_connections = 100
+fsync = on
+synchronous_commit = on
+wal_level = replica
+max_wal_senders = 5
+wal_keep_size = 256MB
+hot_standby = on
+CONF
+cat >>"$tmp/pg/primary/pg_hba.conf" <<CONF
+host all all 127.0.0.0/8 scram-sha-256
+host replication all 127.0.0.0/8 scram-sha-256
+CONF
+as_postgres "$pgbin/pg_ctl" -D "$tmp/pg/primary" -l "$tmp/pg/primary.log" -w -t 60 \
+  -o "-p 5432 -c cluster_name=primary -c synchronous_standby_names=standby" start >&2 8>&-
+as_postgres mkdir -p "$tmp/pg/standby-socket"   # the standby's own socket folder: both listen on port 5432
+as_postgres env PGPASSWORD="$pg_password" "$pgbin/pg_basebackup" -D "$tmp/pg/standby" -R -X stream -c fast \
+  -h "$PG_PREFIX.1.1" -p 5432 -U petrel >&2
+as_postgres "$pgbin/pg_ctl" -D "$tmp/pg/standby" -l "$tmp/pg/standby.log" -w -t 60 \
+  -o "-p 5432 -c listen_addresses=$PG_PREFIX.2.1 -c unix_socket_directories=$tmp/pg/standby-socket -c cluster_name=standby" start >&2 8>&-
+for attempt in $(seq 1 60); do
+  state="$(as_postgres "$pgbin/psql" -h "$tmp/pg" -p 5432 -U petrel -d postgres -Atc \
+    "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'standby'" 2>/dev/null || true)"
+  [ "$state" = sync ] && break
+  if [ "$attempt" = 60 ]; then
+    log "the PostgreSQL standby is not synchronous after 60 s; its log:"
+    tail -n 20 "$tmp/pg/standby.log" >&2
+    exit 1
+  fi
+  sleep 1
+done
+log "PostgreSQL primary and synchronous standby are up"
+pg_url="jdbc:postgresql://$PG_PREFIX.1.1:5432,$PG_PREFIX.2.1:5432/postgres?targetServerType=primary"
 
 log "starting etcd $(etcd --version | head -n1 | sed 's/.*: //') on $ETCD_PREFIX.{1,2,3}.1"
 mkdir -p "$tmp/etcd"
@@ -167,12 +238,14 @@ log "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; $(npro
 # The servers' process ids let StoreBench measure the CPU each system uses.
 petrel_pids="$(awk '{print $1}' "$tmp"/petrel/zone-*/node.pid | paste -sd, -)"   # node.pid: pid and start time
 etcd_pids="$(paste -sd, "$STATE/etcd.pids")"
+pg_pids="$(head -n1 "$tmp/pg/primary/postmaster.pid"),$(head -n1 "$tmp/pg/standby/postmaster.pid")"   # their backends count too
 report="$root/bench/target/store-bench-$(date +%Y%m%d-%H%M%S).md"
 "$JAVA_BIN" -Xms512m -Xmx1g "${jvm_extra[@]}" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -Dorg.slf4j.simpleLogger.log.org.apache.ratis.client.impl=off \
   -cp "$root/bench/target/lib/*:$bench_jar" io.petrel.bench.StoreBench 8>&- \
   --petrel-data "$tmp/petrel" --etcd-endpoints "$endpoints" --petrel-pids "$petrel_pids" --etcd-pids "$etcd_pids" \
+  --postgres-url "$pg_url" --postgres-user petrel --postgres-password-file "$tmp/pg/password" --postgres-pids "$pg_pids" \
   --report "$report" "$@"
 
 # What the zones themselves measured (commit and read latency, leader): evidence for the reading.

@@ -16,9 +16,16 @@ final class CpuMeter {
     static final CpuMeter NONE = new CpuMeter(List.of());
 
     private final List<Long> serverPids;
+    /** Whether each server's child processes count too (PostgreSQL serves each connection in a process of its own). */
+    private final boolean withChildren;
 
     CpuMeter(List<Long> serverPids) {
+        this(serverPids, false);
+    }
+
+    CpuMeter(List<Long> serverPids, boolean withChildren) {
         this.serverPids = List.copyOf(requireNonNull(serverPids, "serverPids"));
+        this.withChildren = withChildren;
     }
 
     /** CPU seconds used so far. */
@@ -32,7 +39,12 @@ final class CpuMeter {
     Snapshot now() {
         double server = 0;
         for (long pid : serverPids) {
-            server += cpuSeconds(ProcessHandle.of(pid));
+            Optional<ProcessHandle> p = ProcessHandle.of(pid);
+            server += cpuSeconds(p);
+            if (withChildren && p.isPresent()) {
+                // A child that exits during the window takes its CPU along; the benchmark's connections live throughout.
+                server += p.get().descendants().mapToDouble(c -> cpuSeconds(Optional.of(c))).sum();
+            }
         }
         return new Snapshot(server, cpuSeconds(Optional.of(ProcessHandle.current())));
     }

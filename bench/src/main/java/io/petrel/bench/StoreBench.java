@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.LongAdder;
  * both meet the machine in the same state at each step.
  */
 @Command(name = "store-bench", mixinStandardHelpOptions = true,
-        description = "Compare Petrel's store with etcd: write throughput, commit latency at a fixed rate, linearizable reads.")
+        description = "Compare Petrel's store (on Raft and, with --postgres-url, on PostgreSQL) with etcd: write throughput, "
+                + "commit latency at a fixed rate, linearizable reads.")
 public final class StoreBench implements Callable<Integer> {
 
     @Option(names = "--petrel-data", required = true, paramLabel = "DIR",
@@ -97,6 +98,24 @@ public final class StoreBench implements Callable<Integer> {
             description = "process ids of the etcd members, to measure their CPU use (optional)")
     List<Long> etcdPids = List.of();
 
+    @Option(names = "--postgres-url", paramLabel = "URL",
+            description = "also measure Petrel's store on PostgreSQL (PostgresStore in this process), e.g. "
+                    + "jdbc:postgresql://127.65.1.1:5432,127.65.2.1:5432/postgres?targetServerType=primary")
+    String postgresUrl;
+
+    @Option(names = "--postgres-user", defaultValue = "petrel", description = "the PostgreSQL role (default ${DEFAULT-VALUE})")
+    String postgresUser;
+
+    @Option(names = "--postgres-password-file", paramLabel = "FILE", description = "a file holding the PostgreSQL role's password")
+    Path postgresPasswordFile;
+
+    @Option(names = "--postgres-pool", defaultValue = "16", description = "connections of the PostgreSQL store's pool (default ${DEFAULT-VALUE})")
+    int postgresPool;
+
+    @Option(names = "--postgres-pids", split = ",", paramLabel = "PID",
+            description = "process ids of the PostgreSQL servers (postmasters; their backends count too), to measure their CPU use (optional)")
+    List<Long> postgresPids = List.of();
+
     @Spec
     CommandSpec spec;
 
@@ -116,10 +135,17 @@ public final class StoreBench implements Callable<Integer> {
         Duration opTimeout = Duration.ofSeconds(opTimeoutSeconds);
 
         try (PetrelTarget petrel = PetrelTarget.connect(petrelData);
+             PostgresTarget postgres = postgresUrl == null ? null : PostgresTarget.connect(postgresUrl, postgresUser,
+                     java.util.Optional.ofNullable(postgresPasswordFile), postgresPool, clientLevels.stream().mapToInt(c -> c).max().orElse(64));
              EtcdTarget etcd = EtcdTarget.connect(etcdEndpoints, opTimeout)) {
-            List<Target> targets = List.of(petrel, etcd);
-            List<CpuMeter> cpu = List.of(meter(petrelPids), meter(etcdPids));
+            // Petrel on Raft, Petrel on PostgreSQL (if asked), etcd: the reference comes last.
+            List<Target> targets = postgres == null ? List.of(petrel, etcd) : List.of(petrel, postgres, etcd);
+            List<CpuMeter> cpu = postgres == null ? List.of(meter(petrelPids), meter(etcdPids))
+                    : List.of(meter(petrelPids), postgresPids.isEmpty() ? CpuMeter.NONE : new CpuMeter(checked(postgresPids), true), meter(etcdPids));
             log("Petrel: %s", petrel.description());
+            if (postgres != null) {
+                log("Petrel on PostgreSQL: %s", postgres.description());
+            }
             log("etcd: %s", etcdEndpoints);
             for (Target t : targets) {
                 awaitWritable(t, value, Duration.ofSeconds(60));
@@ -130,9 +156,10 @@ public final class StoreBench implements Callable<Integer> {
             for (Target t : targets) {
                 warmUp(t, value, opTimeout);
             }
-            List<List<ClosedLoopResult>> writes = List.of(new ArrayList<>(), new ArrayList<>());
+            List<List<ClosedLoopResult>> writes = new ArrayList<>();
+            targets.forEach(t -> writes.add(new ArrayList<>()));
             for (int clients : clientLevels) {
-                // Level by level, each system in turn, so that both meet the machine in the same state.
+                // Level by level, each system in turn, so that all meet the machine in the same state.
                 for (int i = 0; i < targets.size(); i++) {
                     writes.get(i).add(writeThroughput(targets.get(i), clients, value, opTimeout, cpu.get(i)));
                 }
@@ -146,8 +173,13 @@ public final class StoreBench implements Callable<Integer> {
                 reads.add(readThroughput(targets.get(i), value, opTimeout, cpu.get(i)));
             }
 
-            Report table = new Report(new SystemResults(petrel.name(), writes.get(0), fixed.get(0), reads.get(0)),
-                    new SystemResults(etcd.name(), writes.get(1), fixed.get(1), reads.get(1)), p99GoalMillis);
+            List<SystemResults> results = new ArrayList<>();
+            for (int i = 0; i < targets.size(); i++) {
+                // With PostgreSQL in the run, "Petrel" alone would not say which backend.
+                String name = targets.get(i) == petrel && postgres != null ? "Petrel-Raft" : targets.get(i).name();
+                results.add(new SystemResults(name, writes.get(i), fixed.get(i), reads.get(i)));
+            }
+            Report table = new Report(results, p99GoalMillis);
             String text = header(loadBefore) + "\n" + table.markdown();
             System.out.println();
             System.out.print(text);
@@ -205,12 +237,16 @@ public final class StoreBench implements Callable<Integer> {
     }
 
     private static CpuMeter meter(List<Long> pids) {
+        return pids.isEmpty() ? CpuMeter.NONE : new CpuMeter(checked(pids));
+    }
+
+    private static List<Long> checked(List<Long> pids) {
         for (long pid : pids) {
             if (ProcessHandle.of(pid).isEmpty()) {
                 throw new IllegalArgumentException("no process " + pid + " to measure");
             }
         }
-        return pids.isEmpty() ? CpuMeter.NONE : new CpuMeter(pids);
+        return pids;
     }
 
     private void validate() {

@@ -45,6 +45,24 @@ final class UpCommand implements Callable<Integer> {
             + "disaster recovery (a directory or s3://bucket/prefix?endpoint=...; default ~/.petrel/dr-target). It must sit outside every region")
     String backupTarget;
 
+    @Option(names = "--store", paramLabel = "BACKEND", defaultValue = "raft", description = "where the zones keep the region's state: "
+            + "raft (the embedded store, every zone a voter; default) or postgres (a PostgreSQL database the operator runs with its own"
+            + " replication and backups; give --postgres-url)")
+    String storeBackend;
+
+    @Option(names = "--postgres-url", paramLabel = "URL", description = "with --store postgres: the JDBC URL, e.g. "
+            + "jdbc:postgresql://db1:5432,db2:5432/petrel?targetServerType=primary")
+    String postgresUrl;
+
+    @Option(names = "--postgres-user", paramLabel = "USER", defaultValue = "petrel", description = "with --store postgres: the database role (default ${DEFAULT-VALUE})")
+    String postgresUser;
+
+    @Option(names = "--postgres-password-file", paramLabel = "FILE", description = "with --store postgres: a file holding the role's password")
+    Path postgresPasswordFile;
+
+    @Option(names = "--postgres-password-env", paramLabel = "VAR", description = "with --store postgres: an environment variable holding the role's password")
+    String postgresPasswordEnv;
+
     @Option(names = "--gateways", hidden = true, defaultValue = "2")
     int gatewayCount;
 
@@ -85,8 +103,49 @@ final class UpCommand implements Callable<Integer> {
         return standby.withTuning(s);
     }
 
+    /**
+     * The node settings of {@code --store}: none for raft; for postgres the database, the credentials' source (never
+     * the password itself: the node reads it from the file or variable) and no backups of Petrel's own.
+     */
+    Map<String, String> storeTuning() {
+        switch (storeBackend) {
+            case "raft" -> {
+                if (postgresUrl != null || postgresPasswordFile != null || postgresPasswordEnv != null) {
+                    throw new IllegalArgumentException("--postgres-* options need --store postgres");
+                }
+                return Map.of();
+            }
+            case "postgres" -> {
+                if (postgresUrl == null || postgresUrl.isBlank()) {
+                    throw new IllegalArgumentException("--store postgres needs --postgres-url jdbc:postgresql://host:port[,host:port]/db");
+                }
+                if (regionName != null || standbyOf != null || backupTarget != null) {
+                    throw new IllegalArgumentException("--store postgres runs without Petrel's backups and standby regions (--region,"
+                            + " --standby-of, --backup-target): PostgreSQL's own replication, WAL archiving and point-in-time recovery do that");
+                }
+                if (postgresPasswordFile != null && postgresPasswordEnv != null) {
+                    throw new IllegalArgumentException("give --postgres-password-file or --postgres-password-env, not both");
+                }
+                Map<String, String> t = new java.util.HashMap<>();
+                t.put("store.backend", "postgres");
+                t.put("store.postgres.url", postgresUrl);
+                t.put("store.postgres.user", postgresUser);
+                if (postgresPasswordFile != null) {
+                    t.put("store.postgres.password.file", postgresPasswordFile.toAbsolutePath().toString());
+                }
+                if (postgresPasswordEnv != null) {
+                    t.put("store.postgres.password.env", postgresPasswordEnv);
+                }
+                t.put("backup.target", "none");
+                return t;
+            }
+            default -> throw new IllegalArgumentException("--store must be raft or postgres, not '" + storeBackend + "'");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        Map<String, String> storeTuning = storeTuning();
         if (zones != 3 && zones != 5) {
             throw new IllegalArgumentException("--zones must be 3 or 5 (an odd number of voters, so that a majority survives a zone's loss)");
         }
@@ -145,8 +204,20 @@ final class UpCommand implements Callable<Integer> {
             if (layout.zones().size() != zones && data != null) {
                 System.err.printf("note: %s holds a region of %d zones; starting it as it is%n", dir, layout.zones().size());
             }
+            String has = layout.tuning().getOrDefault("store.backend", "raft");
+            if (!has.equals(storeBackend) && !(storeBackend.equals("raft") && postgresUrl == null)) {
+                // A region's data does not move between backends by restarting it: its tenants do, by export and import.
+                throw new IllegalArgumentException(dir + " holds a region on " + has + "; to move it to " + storeBackend + ", export its"
+                        + " namespaces (petrel ns export), start a new region on " + storeBackend + " with another --data, and import them"
+                        + " (petrel ns import); see the README, \"Switching a region to PostgreSQL\"");
+            }
+            if (!storeTuning.isEmpty()) {
+                Map<String, String> t = new java.util.HashMap<>(layout.tuning());
+                t.putAll(storeTuning);         // e.g. a new URL after the database moved
+                layout = layout.withTuning(t);
+            }
         } else {
-            layout = RegionLayout.of("local", dir, zones, hidden.ipPrefix, hidden.raftPort, hidden.httpPort, hidden.apiPort, Map.of());
+            layout = RegionLayout.of("local", dir, zones, hidden.ipPrefix, hidden.raftPort, hidden.httpPort, hidden.apiPort, storeTuning);
         }
         Files.createDirectories(dir);
         if (standbyOf != null && !StandbyCommands.seeded(layout)) {
@@ -165,9 +236,13 @@ final class UpCommand implements Callable<Integer> {
         region.awaitReady(Duration.ofSeconds(timeoutSeconds));
         System.out.printf("region '%s' is ready (%d zones, %.1f s); data in %s%n", layout.region(), layout.zones().size(),
                 (System.nanoTime() - started) / 1e9, dir);
+        String postgres = layout.tuning().get("store.postgres.url");
         for (ZoneSpec z : layout.zones()) {
-            System.out.printf("  zone %s  store %-18s http %s  api %s  (status %s, log %s)%n", z.zone(), z.peer().address(), z.httpUrl(), z.apiUrl(),
-                    z.statusUrl(), z.dataDir().resolve("node.log"));
+            System.out.printf("  zone %s  store %-18s http %s  api %s  (status %s, log %s)%n", z.zone(),
+                    postgres != null ? "postgres" : z.peer().address(), z.httpUrl(), z.apiUrl(), z.statusUrl(), z.dataDir().resolve("node.log"));
+        }
+        if (postgres != null) {
+            System.out.printf("store          PostgreSQL %s (its replication and backups are the database's own)%n", postgres);
         }
         for (GatewaySpec g : layout.gateways()) {
             System.out.printf("  gateway %s  api %s  dns %s:%d  (status %s, log %s)%n", g.name(), g.apiUrl(), g.host(), g.dnsPort(), g.statusUrl(),

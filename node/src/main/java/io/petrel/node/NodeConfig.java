@@ -2,6 +2,7 @@ package io.petrel.node;
 
 import io.petrel.backup.BackupConfig;
 import io.petrel.dr.DrConfig;
+import io.petrel.store.postgres.PostgresConfig;
 import io.petrel.store.ratis.Peer;
 import io.petrel.store.ratis.ReplicaConfig;
 import io.petrel.store.ratis.StoreTuning;
@@ -21,11 +22,20 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * How one zone node runs: its region and zone, every zone's store voter address, its data folder,
- * where its HTTP server listens, and the store's tuning.
+ * where its HTTP server listens, and the store's tuning. With {@code postgres} set, the zone keeps its
+ * state in that PostgreSQL database instead of being a voter of the region's Raft group (then the peers,
+ * the Raft tuning, backups and disaster recovery do not apply: PostgreSQL's own replication, WAL archiving
+ * and point-in-time recovery do that job).
  */
 public record NodeConfig(String region, String clusterId, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
                          StoreTuning tuning, ApiSettings api, Optional<BackupConfig> backup, Optional<DrConfig> dr,
-                         InvokerSettings invoker) {
+                         InvokerSettings invoker, Optional<PostgresConfig> postgres) {
+
+    /** The same configuration on the embedded Raft store (the default backend). */
+    public NodeConfig(String region, String clusterId, String zone, List<Peer> peers, Path dataDir, String httpHost, int httpPort,
+                      StoreTuning tuning, ApiSettings api, Optional<BackupConfig> backup, Optional<DrConfig> dr, InvokerSettings invoker) {
+        this(region, clusterId, zone, peers, dataDir, httpHost, httpPort, tuning, api, backup, dr, invoker, Optional.empty());
+    }
 
     public NodeConfig {
         requireNonNull(region, "region");
@@ -33,6 +43,16 @@ public record NodeConfig(String region, String clusterId, String zone, List<Peer
         requireNonNull(backup, "backup");
         requireNonNull(dr, "dr");
         requireNonNull(invoker, "invoker");
+        requireNonNull(postgres, "postgres");
+        if (postgres.isPresent() && backup.isPresent()) {
+            throw new IllegalArgumentException("store.backend=postgres keeps no backups of its own: PostgreSQL's WAL archiving and"
+                    + " point-in-time recovery (pgBackRest, Barman, your managed service) back the database up; remove backup.target"
+                    + " (or set it to none). Tenant export/import and ns sync still work");
+        }
+        if (postgres.isPresent() && dr.isPresent()) {
+            throw new IllegalArgumentException("store.backend=postgres has no standby region of its own: a standby PostgreSQL in the"
+                    + " other region (streaming replication, promoted by its own tools) covers disaster recovery; remove dr.*");
+        }
         if (dr.isPresent() && backup.isEmpty()) {
             throw new IllegalArgumentException("dr.enabled needs backup.target: the backup target is the witness of the regions' quorum "
                     + "and where a standby reads the primary's archive");
@@ -48,7 +68,15 @@ public record NodeConfig(String region, String clusterId, String zone, List<Peer
         }
     }
 
+    /** Whether this zone's store is a PostgreSQL database rather than a Raft voter here. */
+    public boolean onPostgres() {
+        return postgres.isPresent();
+    }
+
     public ReplicaConfig replica() {
+        if (postgres.isPresent()) {
+            throw new IllegalStateException("zone " + zone + " keeps its state in PostgreSQL: it has no Raft replica");
+        }
         return new ReplicaConfig(region, clusterId, zone, peers, dataDir,
                 backup.map(b -> tuning.withJournalBytes(b.journalBytes())).orElse(tuning));
     }
@@ -84,11 +112,19 @@ public record NodeConfig(String region, String clusterId, String zone, List<Peer
      * {@code backup.verify.interval.s}, {@code backup.retention.hours}, {@code backup.retention.snapshots},
      * {@code backup.journal.bytes}. The cluster id is {@code cluster.id} (empty for regions made before it existed).
      * Disaster recovery: {@code dr.enabled} and the other {@code dr.*} keys of {@link DrConfig}.
+     * The store's backend: {@code store.backend} ({@code raft}, the default, or {@code postgres} with the
+     * {@code store.postgres.*} keys of {@link PostgresConfig#fromProperties}); on PostgreSQL {@code peers} may be left out.
      */
     public static NodeConfig fromProperties(Properties p, Map<String, String> env) {
         String region = required(p, "region");
         String zone = required(p, "zone");
-        List<Peer> peers = Arrays.stream(required(p, "peers").split(","))
+        String backend = p.getProperty("store.backend", "raft").trim();
+        Optional<PostgresConfig> postgres = switch (backend) {
+            case "raft" -> Optional.empty();
+            case "postgres" -> Optional.of(PostgresConfig.fromProperties(p, env));
+            default -> throw new IllegalArgumentException("store.backend must be raft or postgres, got '" + backend + "'");
+        };
+        List<Peer> peers = Arrays.stream((postgres.isPresent() ? p.getProperty("peers", "") : required(p, "peers")).split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).map(Peer::parse).toList();
         String http = required(p, "http");
         int colon = http.lastIndexOf(':');
@@ -123,7 +159,7 @@ public record NodeConfig(String region, String clusterId, String zone, List<Peer
         }
         return new NodeConfig(region, p.getProperty("cluster.id", "").trim(), zone, peers, data, httpHost,
                 Integer.parseInt(http.substring(colon + 1)), tuning, apiSettings, backup, DrConfig.fromProperties(p),
-                InvokerSettings.fromProperties(p));
+                InvokerSettings.fromProperties(p), postgres);
     }
 
     private static String required(Properties p, String key) {

@@ -38,7 +38,10 @@ final class NodeHttpServer implements AutoCloseable {
 
     private final Server server;
     private final ServerConnector connector;
-    private final ZoneReplica replica;
+    private final String zone;
+    /** The zone's Raft voter; empty when the zone keeps its state in PostgreSQL. */
+    private final Optional<ZoneReplica> replica;
+    private final StoreHealth store;
     private final Optional<BackupAgent> backups;
     private final Optional<DrAgent> dr;
     private final PrometheusMeterRegistry metrics;
@@ -47,10 +50,12 @@ final class NodeHttpServer implements AutoCloseable {
 
     private final Optional<InvokerEndpoint> invoker;
 
-    NodeHttpServer(String host, int port, ZoneReplica replica, Optional<BackupAgent> backups, Optional<DrAgent> dr,
-                   PrometheusMeterRegistry metrics, ObjectMapper json, Optional<InvokerEndpoint> invoker) {
+    NodeHttpServer(String host, int port, String zone, Optional<ZoneReplica> replica, StoreHealth store, Optional<BackupAgent> backups,
+                   Optional<DrAgent> dr, PrometheusMeterRegistry metrics, ObjectMapper json, Optional<InvokerEndpoint> invoker) {
         this.invoker = requireNonNull(invoker, "invoker");
+        this.zone = requireNonNull(zone, "zone");
         this.replica = requireNonNull(replica, "replica");
+        this.store = requireNonNull(store, "store");
         this.backups = requireNonNull(backups, "backups");
         this.dr = requireNonNull(dr, "dr");
         this.metrics = requireNonNull(metrics, "metrics");
@@ -103,33 +108,36 @@ final class NodeHttpServer implements AutoCloseable {
             }
             switch (path) {
                 case "/health/live" -> {
-                    return reply(response, callback, 200, Map.of("zone", replica.zone(), "live", true));
+                    return reply(response, callback, 200, Map.of("zone", zone, "live", true));
                 }
                 case "/health/ready" -> {
-                    boolean ready = !draining && replica.ready(READY_TIMEOUT);
+                    boolean ready = !draining && store.ready(READY_TIMEOUT);
                     Map<String, Object> body = new LinkedHashMap<>();
-                    body.put("zone", replica.zone());
+                    body.put("zone", zone);
                     body.put("ready", ready);
                     if (draining) {
                         body.put("reason", "draining");
                     } else if (!ready) {
-                        body.put("reason", "no quorum: this zone cannot complete a linearizable read now");
+                        body.put("reason", store.notReadyReason());
                     }
                     return reply(response, callback, ready ? 200 : 503, body);
                 }
                 case "/admin/v1/status" -> {
-                    return reply(response, callback, 200, replica.status());
+                    return reply(response, callback, 200, store.status());
                 }
                 case "/admin/v1/backup" -> {
                     if (backups.isEmpty()) {
-                        return reply(response, callback, 404, Map.of("error", "zone " + replica.zone() + " has no backups configured"));
+                        return reply(response, callback, 404, Map.of("error", "zone " + zone + " has no backups configured"));
                     }
                     return reply(response, callback, 200, backups.get().status());
                 }
                 case "/admin/v1/dr" -> {
+                    if (replica.isEmpty()) {
+                        return reply(response, callback, 404, Map.of("error", onPostgres("disaster recovery")));
+                    }
                     if (dr.isEmpty()) {
-                        RegionState r = replica.regionControl().applied();
-                        return reply(response, callback, 200, Map.of("region", replica.regionControl().region(), "zone", replica.zone(),
+                        RegionState r = replica.get().regionControl().applied();
+                        return reply(response, callback, 200, Map.of("region", replica.get().regionControl().region(), "zone", zone,
                                 "role", r.role().name(), "epoch", r.epoch(), "writable", r.takesWrites()));
                     }
                     return reply(response, callback, 200, dr.get().status());
@@ -138,11 +146,11 @@ final class NodeHttpServer implements AutoCloseable {
                     Fields q = Request.extractQueryParameters(request);
                     if (dr.isEmpty() || q.getValue("region") == null || q.getValue("epoch") == null) {
                         return reply(response, callback, dr.isEmpty() ? 404 : 400, Map.of("error", dr.isEmpty()
-                                ? "disaster recovery is off in zone " + replica.zone() : "give region= and epoch="));
+                                ? "disaster recovery is off in zone " + zone : "give region= and epoch="));
                     }
                     try {
                         boolean ack = dr.get().acknowledges(q.getValue("region"), Long.parseLong(q.getValue("epoch")));
-                        return reply(response, callback, 200, Map.of("ack", ack, "zone", replica.zone()));
+                        return reply(response, callback, 200, Map.of("ack", ack, "zone", zone));
                     } catch (NumberFormatException e) {
                         return reply(response, callback, 400, Map.of("error", "epoch must be a number"));
                     } catch (RuntimeException e) {
@@ -150,7 +158,10 @@ final class NodeHttpServer implements AutoCloseable {
                     }
                 }
                 case "/admin/v1/digest" -> {
-                    return reply(response, callback, 200, replica.digest());
+                    if (replica.isEmpty()) {
+                        return reply(response, callback, 404, Map.of("error", onPostgres("a replica digest")));
+                    }
+                    return reply(response, callback, 200, replica.get().digest());
                 }
                 case "/metrics" -> {
                     response.setStatus(200);
@@ -167,11 +178,12 @@ final class NodeHttpServer implements AutoCloseable {
         /** Blocks this request's thread for the snapshot: an operator's request, answered with the manifest or the reason. */
         private boolean snapshotNow(Response response, Callback callback) throws Exception {
             if (backups.isEmpty()) {
-                return reply(response, callback, 404, Map.of("error", "zone " + replica.zone() + " has no backups configured"));
+                return reply(response, callback, 404, Map.of("error", "zone " + zone + " has no backups configured"));
             }
-            if (!replica.backupSource().leads()) {
-                return reply(response, callback, 409, Map.of("error", "zone " + replica.zone() + " does not lead; the leader ("
-                        + replica.status().leader() + ") takes backups", "leader", String.valueOf(replica.status().leader())));
+            ZoneReplica r = replica.orElseThrow();          // backups exist only on the Raft store
+            if (!r.backupSource().leads()) {
+                return reply(response, callback, 409, Map.of("error", "zone " + zone + " does not lead; the leader ("
+                        + r.status().leader() + ") takes backups", "leader", String.valueOf(r.status().leader())));
             }
             try {
                 return reply(response, callback, 200, backups.get().snapshotNow().get(30, TimeUnit.MINUTES));
@@ -183,11 +195,12 @@ final class NodeHttpServer implements AutoCloseable {
         /** {@code promote} (a standby; {@code planned=true&upTo=N} after the primary's demotion) and {@code demote?to=REGION} (the primary). */
         private boolean drAction(String path, Fields q, Response response, Callback callback) throws Exception {
             if (dr.isEmpty()) {
-                return reply(response, callback, 404, Map.of("error", "disaster recovery is off in zone " + replica.zone()));
+                return reply(response, callback, 404, Map.of("error", "disaster recovery is off in zone " + zone));
             }
-            if (!replica.regionControl().leads()) {
-                return reply(response, callback, 409, Map.of("error", "zone " + replica.zone() + " does not lead; ask the leader ("
-                        + replica.status().leader() + ")", "leader", String.valueOf(replica.status().leader())));
+            ZoneReplica r = replica.orElseThrow();          // disaster recovery exists only on the Raft store
+            if (!r.regionControl().leads()) {
+                return reply(response, callback, 409, Map.of("error", "zone " + zone + " does not lead; ask the leader ("
+                        + r.status().leader() + ")", "leader", String.valueOf(r.status().leader())));
             }
             try {
                 switch (path) {
@@ -213,6 +226,11 @@ final class NodeHttpServer implements AutoCloseable {
             } catch (IOException e) {
                 return reply(response, callback, 503, Map.of("error", String.valueOf(e.getMessage())));
             }
+        }
+
+        private String onPostgres(String what) {
+            return "zone " + zone + " keeps its state in PostgreSQL: " + what + " is the database's own (its replication and"
+                    + " point-in-time recovery), not Petrel's";
         }
 
         private boolean reply(Response response, Callback callback, int status, Object body) throws Exception {

@@ -2,6 +2,8 @@ package io.petrel.node;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.petrel.store.StoreException;
+import io.petrel.store.postgres.PostgresStore;
 import io.petrel.store.ratis.ReplicaStatus;
 import io.petrel.store.ratis.ZoneReplica;
 
@@ -31,6 +33,28 @@ final class StoreMetrics {
                 s -> s.lastSnapshot() == null ? -1 : s.lastSnapshot().ageMillis() / 1000.0, zone);
         gauge(registry, m, "petrel_store_snapshot_index", "log index of the newest snapshot (-1: none)",
                 s -> s.lastSnapshot() == null ? -1 : s.lastSnapshot().index(), zone);
+    }
+
+    /**
+     * A zone on PostgreSQL has no replica: its store figures are whether the database answers and its revision
+     * (NaN while the database does not answer), each read when scraped.
+     */
+    static void bindPostgres(String zone, PostgresStore store, MeterRegistry registry) {
+        Gauge.builder("petrel_store_reachable", store, s -> revisionOrMinusOne(s) >= 0 ? 1 : 0)
+                .description("1 when the PostgreSQL store answers").tag("zone", zone).strongReference(true).register(registry);
+        Gauge.builder("petrel_store_revision", store, s -> {
+                    long r = revisionOrMinusOne(s);
+                    return r >= 0 ? r : Double.NaN;
+                })
+                .description("store revision").tag("zone", zone).strongReference(true).register(registry);
+    }
+
+    private static long revisionOrMinusOne(PostgresStore store) {
+        try {
+            return store.revision();
+        } catch (StoreException e) {
+            return -1;
+        }
     }
 
     private static void gauge(MeterRegistry registry, StoreMetrics m, String name, String help,

@@ -19,6 +19,7 @@ import io.petrel.backup.BackupLayout;
 import io.petrel.backup.PastStateStore;
 import io.petrel.backup.target.BackupTargets;
 import io.petrel.store.Store;
+import io.petrel.store.postgres.PostgresStore;
 import io.petrel.store.ratis.WriteGate;
 import io.petrel.store.ratis.ZoneReplica;
 import org.slf4j.Logger;
@@ -40,14 +41,21 @@ import java.util.concurrent.TimeUnit;
 import static java.util.Objects.requireNonNull;
 
 /**
- * One zone of a region in one process: its store voter and its HTTP server. Later parts of the node
- * (the API, the invoker) are built on {@link #store()}.
+ * One zone of a region in one process: its store voter (or, with {@code store.backend=postgres}, its client
+ * of the region's PostgreSQL database) and its HTTP server. Later parts of the node (the API, the invoker) are
+ * built on {@link #store()}.
  */
 public final class ZoneNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ZoneNode.class);
 
+    /** How long a zone on PostgreSQL waits for the database at start (a region and its database often start together). */
+    private static final java.time.Duration STORE_START_TIMEOUT = java.time.Duration.ofSeconds(60);
+
     private final NodeConfig config;
-    private final ZoneReplica replica;
+    /** The zone's Raft voter; empty on PostgreSQL. */
+    private final Optional<ZoneReplica> replica;
+    /** The backend the node closes last: the replica's own store handle, or the PostgreSQL store. */
+    private final AutoCloseable backend;
     private final Store store;
     private final NodeHttpServer http;
     private final OpenWhiskApi api;
@@ -58,13 +66,14 @@ public final class ZoneNode implements AutoCloseable {
     private final Optional<ZoneInvoker> invoker;
     private final Optional<ScheduledExecutorService> sweeper;
 
-    private ZoneNode(NodeConfig config, ZoneReplica replica, Store store, NodeHttpServer http, OpenWhiskApi api, ApiServer apiServer,
-                     Thread seeder, Optional<BackupAgent> backups, Optional<DrAgent> dr, Optional<ZoneInvoker> invoker,
-                     Optional<ScheduledExecutorService> sweeper) {
+    private ZoneNode(NodeConfig config, Optional<ZoneReplica> replica, AutoCloseable backend, Store store, NodeHttpServer http,
+                     OpenWhiskApi api, ApiServer apiServer, Thread seeder, Optional<BackupAgent> backups, Optional<DrAgent> dr,
+                     Optional<ZoneInvoker> invoker, Optional<ScheduledExecutorService> sweeper) {
         this.invoker = invoker;
         this.sweeper = sweeper;
         this.config = config;
         this.replica = replica;
+        this.backend = backend;
         this.store = store;
         this.http = http;
         this.api = api;
@@ -83,17 +92,34 @@ public final class ZoneNode implements AutoCloseable {
                 .description("on the leader: from accepting a log entry to applying it (replication to a majority and fsync included)")
                 .tag("zone", config.zone()).publishPercentiles(0.5, 0.99).register(metrics);
         Optional<RegionFence> fence = config.dr().map(d -> new RegionFence(config.region(), d.lease(), System::nanoTime));
-        ZoneReplica replica = ZoneReplica.start(config.replica(), nanos -> commits.record(nanos, TimeUnit.NANOSECONDS),
-                fence.<WriteGate>map(f -> f).orElse(WriteGate.OPEN));
+        Optional<ZoneReplica> replica = Optional.empty();
+        Store backendStore;
+        StoreHealth health;
+        if (config.postgres().isPresent()) {
+            // No voter here: the database is the region's replicated state (its own HA and backups; NodeConfig
+            // refuses backup.* and dr.* with it).
+            PostgresStore pg = PostgresStore.open(config.postgres().get(), STORE_START_TIMEOUT);
+            LOG.info("zone {}: store on PostgreSQL at {} (region {})", config.zone(), pg.where(), config.region());
+            backendStore = pg;
+            health = StoreHealth.postgres(config.zone(), pg);
+            StoreMetrics.bindPostgres(config.zone(), pg, metrics);
+        } else {
+            ZoneReplica r = ZoneReplica.start(config.replica(), nanos -> commits.record(nanos, TimeUnit.NANOSECONDS),
+                    fence.<WriteGate>map(f -> f).orElse(WriteGate.OPEN));
+            replica = Optional.of(r);
+            backendStore = r.store();
+            health = StoreHealth.raft(r);
+        }
+        AutoCloseable backend = replica.<AutoCloseable>map(r -> r).orElse(backendStore);
         Optional<BackupAgent> backups = Optional.empty();
         Optional<DrAgent> dr = Optional.empty();
         Optional<ZoneInvoker> invoker = Optional.empty();
         Optional<InetAddress> localAddress = Optional.of(InetAddress.getByName(config.httpHost()));
         try {
-            StoreMetrics.bind(replica, metrics);
+            replica.ifPresent(r -> StoreMetrics.bind(r, metrics));
             if (config.backup().isPresent()) {
                 BackupConfig b = config.backup().get();
-                BackupAgent agent = new BackupAgent(b, replica.backupSource(), BackupTargets.open(b.target(), System.getenv(), localAddress),
+                BackupAgent agent = new BackupAgent(b, replica.orElseThrow().backupSource(), BackupTargets.open(b.target(), System.getenv(), localAddress),
                         config.dataDir().resolve("backup-work"), Clock.systemUTC());
                 BackupMetrics.bind(agent, metrics, config.zone());
                 agent.start();
@@ -101,8 +127,8 @@ public final class ZoneNode implements AutoCloseable {
             }
             if (config.dr().isPresent()) {
                 BackupAgent agent = backups.orElseThrow();
-                var source = replica.backupSource();
-                DrAgent drAgent = new DrAgent(config.dr().get(), replica.regionControl(), fence.orElseThrow(),
+                var source = replica.orElseThrow().backupSource();
+                DrAgent drAgent = new DrAgent(config.dr().get(), replica.orElseThrow().regionControl(), fence.orElseThrow(),
                         new EpochLedger(agent.repository().target()), agent.repository(), source::archivedIndex,
                         () -> Math.round(agent.status().rpoSeconds() * 1000),
                         () -> agent.snapshotNow().whenComplete((m, e) -> {
@@ -114,7 +140,7 @@ public final class ZoneNode implements AutoCloseable {
                 drAgent.start();
                 dr = Optional.of(drAgent);
             }
-            Store store = new MeteredStore(replica.store(), metrics, config.zone());
+            Store store = new MeteredStore(backendStore, metrics, config.zone());
             ApiSettings settings = config.api();
             String incarnation = Long.toHexString(new SecureRandom().nextLong() | Long.MIN_VALUE);
             if (config.invoker().enabled()) {
@@ -122,8 +148,8 @@ public final class ZoneNode implements AutoCloseable {
                 invoker = Optional.of(ZoneInvoker.start(config, store, json, incarnation, apiHost));
                 InvokerMetrics.bind(invoker.get().local(), metrics, config.zone());
             }
-            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), replica, backups, dr, metrics, json,
-                    invoker.map(i -> i.placement().endpoint()));
+            NodeHttpServer http = new NodeHttpServer(config.httpHost(), config.httpPort(), config.zone(), replica, health, backups, dr,
+                    metrics, json, invoker.map(i -> i.placement().endpoint()));
             http.start();
             invoker.ifPresent(ZoneInvoker::startPlacement);
             Optional<PastStates> past = backups.map(agent -> time -> PastStateStore.restore(agent.repository(),
@@ -146,14 +172,14 @@ public final class ZoneNode implements AutoCloseable {
                     config.httpHost(), http.port(), settings.host(), apiServer.port(0),
                     settings.shared().map(s -> " and shared http://" + s.host() + ":" + s.port()).orElse(""), config.region());
             Optional<ScheduledExecutorService> sweeper = invoker.map(i -> sweepLostActivations(config.zone(), api, i));
-            return new ZoneNode(config, replica, store, http, api, apiServer, seeder, backups, dr, invoker, sweeper);
+            return new ZoneNode(config, replica, backend, store, http, api, apiServer, seeder, backups, dr, invoker, sweeper);
         } catch (Exception e) {
             invoker.ifPresent(ZoneInvoker::close);
             dr.ifPresent(DrAgent::close);
             if (backups.isPresent()) {
                 backups.get().close();
             }
-            replica.close();
+            backend.close();
             throw e;
         }
     }
@@ -229,7 +255,8 @@ public final class ZoneNode implements AutoCloseable {
         return store;
     }
 
-    public ZoneReplica replica() {
+    /** The zone's Raft voter; empty when the zone keeps its state in PostgreSQL. */
+    public Optional<ZoneReplica> replica() {
         return replica;
     }
 
@@ -271,14 +298,18 @@ public final class ZoneNode implements AutoCloseable {
                 LOG.warn("zone {}: backups did not stop cleanly: {}", config.zone(), e.toString());
             }
         });
-        replica.handOverLeadership(java.time.Duration.ofSeconds(3));
+        replica.ifPresent(r -> r.handOverLeadership(java.time.Duration.ofSeconds(3)));
         api.close();
         try {
             http.close();
         } catch (Exception e) {
             LOG.warn("zone {}: HTTP server did not stop cleanly: {}", config.zone(), e.toString());
         }
-        replica.close();
+        try {
+            backend.close();
+        } catch (Exception e) {
+            LOG.warn("zone {}: the store did not close cleanly: {}", config.zone(), e.toString());
+        }
         LOG.info("zone {}: stopped", config.zone());
     }
 }
