@@ -23,7 +23,9 @@ public record NodeLauncher(String java, String classPath, List<String> jvmFlags,
     public static NodeLauncher current(Path cdsArchive) {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> flags = new ArrayList<>(List.of("-Xms64m", "-Xmx512m", "-Xss512k", "-XX:+UseSerialGC",
-                "-XX:MaxMetaspaceSize=128m", "-XX:CICompilerCount=2", "--enable-native-access=ALL-UNNAMED"));
+                "-XX:MaxMetaspaceSize=128m", "-XX:CICompilerCount=2", "--enable-native-access=ALL-UNNAMED",
+                // See ZoneReplica.MIN_COMMON_POOL_PARALLELISM: on two cores the common pool has one worker.
+                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=8"));
         if (Runtime.version().feature() >= 23) {
             flags.add("--sun-misc-unsafe-memory-access=allow");
         }

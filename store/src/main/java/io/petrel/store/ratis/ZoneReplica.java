@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
@@ -51,6 +52,15 @@ public final class ZoneReplica implements AutoCloseable {
      * {@link GroupCommitter#MAX_BYTES_PER_ENTRY}, plus the encoding's framing.
      */
     static final long MAX_LOG_ENTRY_BYTES = 10L * 1024 * 1024;
+    /**
+     * The fewest workers the JVM's common pool should have. Ratis runs client callbacks there, and a
+     * failed request closes its channel on that thread, waiting up to 3 s for it. The pool has one
+     * worker per core less one: on two cores, one. A zone whose local reads failed under load then
+     * kept that worker in channel closes, and the follower work queued behind it never ran: the zone
+     * stopped taking the leader's entries and never caught up. Set with
+     * {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism=8} (every launcher does).
+     */
+    public static final int MIN_COMMON_POOL_PARALLELISM = 4;
 
     private final ReplicaConfig config;
     private final RaftGroup group;
@@ -94,6 +104,11 @@ public final class ZoneReplica implements AutoCloseable {
         ticker.scheduleWithFixedDelay(this::tick, 200, 200, TimeUnit.MILLISECONDS);
         LOG.info("zone {}: store voter started ({} start) at {}, peers {}", config.zone(), fresh ? "first" : "recovered",
                 config.self().address(), config.peers());
+        if (ForkJoinPool.getCommonPoolParallelism() < MIN_COMMON_POOL_PARALLELISM) {
+            LOG.warn("zone {}: the JVM's common pool has {} worker(s); under load this zone's replica can stop following its leader. "
+                    + "Start the JVM with -Djava.util.concurrent.ForkJoinPool.common.parallelism=8", config.zone(),
+                    ForkJoinPool.getCommonPoolParallelism());
+        }
     }
 
     /**
