@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -66,10 +67,18 @@ public final class RegionThrottle implements Throttle {
         this.clock = requireNonNull(clock, "clock");
     }
 
-    /** One namespace's state in this zone. */
+    /**
+     * One namespace's state in this zone. Store round trips are made holding {@code refill}, never the
+     * object's monitor, which guards the counters only: a permit's close takes the monitor on the thread
+     * that ended the activation, which may be a pool thread the store's own client needs. When an admit
+     * held the monitor through a store read, closes piled up on every worker of the JVM's common pool,
+     * the zone's replica, which needs that pool, stopped taking the leader's entries, and the read could
+     * never finish: the zone was stuck until its requests timed out, and fell behind for good.
+     */
     private static final class Local {
+        final ReentrantLock refill = new ReentrantLock();
         long limitsRead = Long.MIN_VALUE;
-        ObjectNode limits;
+        volatile ObjectNode limits;
         final Window invokes = new Window();
         final Window fires = new Window();
         int inFlight;
@@ -77,6 +86,7 @@ public final class RegionThrottle implements Throttle {
         boolean returning;
     }
 
+    /** Touched only while holding the namespace's {@code refill} lock. */
     private static final class Window {
         long minute = -1;
         long available;
@@ -89,23 +99,32 @@ public final class RegionThrottle implements Throttle {
     @Override
     public Permit admit(String namespace, Kind kind) {
         Local l = locals.computeIfAbsent(namespace, k -> new Local());
-        synchronized (l) {
+        l.refill.lock();
+        try {
             long now = clock.getAsLong();
             if (now - l.limitsRead > LIMITS_TTL_MILLIS || l.limits == null) {
                 l.limits = limitsOf.apply(namespace);
                 l.limitsRead = now;
             }
-            long perMinute = l.limits.path(kind == Kind.FIRE ? "firesPerMinute" : "invocationsPerMinute").asLong(60);
+            ObjectNode limits = l.limits;
+            long perMinute = limits.path(kind == Kind.FIRE ? "firesPerMinute" : "invocationsPerMinute").asLong(60);
             takePerMinute(namespace, kind == Kind.FIRE ? "f" : "m", kind == Kind.FIRE ? l.fires : l.invokes, perMinute, now / 60_000);
             if (kind == Kind.FIRE) {
                 return () -> {
                 };
             }
-            long concurrent = l.limits.path("concurrentInvocations").asLong(30);
-            if (l.inFlight >= l.held) {
-                takeSlots(namespace, l, concurrent);
+            boolean room;
+            synchronized (l) {
+                room = l.inFlight < l.held;
+                if (room) {
+                    l.inFlight++;
+                }
             }
-            l.inFlight++;
+            if (!room) {
+                takeSlot(namespace, l, limits.path("concurrentInvocations").asLong(30));
+            }
+        } finally {
+            l.refill.unlock();
         }
         return new Permit() {
             private boolean closed;
@@ -163,10 +182,17 @@ public final class RegionThrottle implements Throttle {
         throw new ApiException(503, "The namespace's throttle is contended; retry.");
     }
 
-    private void takeSlots(String ns, Local l, long limit) {
+    /** Takes a chunk of concurrent slots from the store and one of them for the caller; with {@code l.refill} held. */
+    private void takeSlot(String ns, Local l, long limit) {
         String key = "quota/" + ns + "/c";
         int c = chunk(limit);
         for (int attempt = 0; attempt < 20; attempt++) {
+            int heldHere;
+            int inFlightHere;
+            synchronized (l) {
+                heldHere = l.held;
+                inFlightHere = l.inFlight;
+            }
             Optional<KeyValue> kv = store.get(key);
             ObjectNode held = kv.map(this::parse).orElse(json.createObjectNode());
             long others = 0;
@@ -180,15 +206,18 @@ public final class RegionThrottle implements Throttle {
                     others += held.get(zone).asLong();
                 }
             }
-            long free = limit - others - l.held;
+            long free = limit - others - heldHere;
             if (free <= 0) {
-                throw new ApiException(429, "Too many concurrent requests in flight (count: " + (others + l.inFlight) + ", allowed: " + limit + ").");
+                throw new ApiException(429, "Too many concurrent requests in flight (count: " + (others + inFlightHere) + ", allowed: " + limit + ").");
             }
             long take = Math.min(free, c);
-            held.put(self, l.held + take);
+            held.put(self, heldHere + take);
             try {
                 store.commit(List.of(new Op.Put(key, bytes(held), kv.map(v -> Expect.revision(v.modRevision())).orElse(Expect.absent()), 0)));
-                l.held += (int) take;
+                synchronized (l) {
+                    l.held += (int) take;
+                    l.inFlight++;
+                }
                 return;
             } catch (ConflictException e) {
                 // another zone changed its slots at the same time: read again
@@ -199,6 +228,7 @@ public final class RegionThrottle implements Throttle {
 
     private void giveBack(String ns, Local l, int c) {
         String key = "quota/" + ns + "/c";
+        l.refill.lock();
         try {
             for (int attempt = 0; attempt < 20; attempt++) {
                 int keep;
@@ -227,6 +257,7 @@ public final class RegionThrottle implements Throttle {
             synchronized (l) {
                 l.returning = false;
             }
+            l.refill.unlock();
         }
     }
 
