@@ -41,6 +41,8 @@ public final class ContainerPool implements AutoCloseable {
     static final int PREWARM_CONCURRENCY = 1;
     /** A kind whose prewarm start failed is not tried again sooner, so a broken runtime does not spin. */
     private static final Duration PREWARM_RETRY = Duration.ofSeconds(30);
+    /** How long after a prewarmed container is taken its replacement starts, unless its activation ends first. */
+    static final Duration REFILL_DELAY = Duration.ofMillis(100);
 
     /**
      * Initialized containers before ones still in their init; among them the most recently used, so that
@@ -161,7 +163,7 @@ public final class ContainerPool implements AutoCloseable {
             case PREWARM -> {
                 log.info("zone {}: prewarmed container {} taken by {} (activation {})", zone, lease.slot().name(), key,
                         request.activationId());
-                refill();
+                refillSoon();
             }
             case COLD -> { } // logged once the process runs, with its id
         }
@@ -427,6 +429,30 @@ public final class ContainerPool implements AutoCloseable {
     private void releaseColdStartPermit(Lease lease) {
         if (lease.coldStartPermit().compareAndSet(true, false)) {
             coldStartPermits.release();
+        }
+    }
+
+    /**
+     * Refills the reserve a little later: a new runtime process started at once would take the CPU
+     * from the init and first run of the activation that just took a prewarmed container (on two
+     * cores, a JVM's start against a Java action's first run), and that start is what prewarming is
+     * for. The release of the activation's lease refills at once anyway.
+     */
+    private void refillSoon() {
+        ScheduledExecutorService scheduler;
+        lock.lock();
+        try {
+            scheduler = closed ? null : reaper;
+        } finally {
+            lock.unlock();
+        }
+        if (scheduler == null) {
+            return;
+        }
+        try {
+            scheduler.schedule(this::refill, REFILL_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the pool is closing
         }
     }
 
