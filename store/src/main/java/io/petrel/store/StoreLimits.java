@@ -31,7 +31,6 @@ public record StoreLimits(int maxKeyBytes, int maxValueBytes, int maxOpsPerCommi
         if (ops.size() > maxOpsPerCommit) {
             throw new InvalidRequestException("a commit has " + ops.size() + " operations; the limit is " + maxOpsPerCommit);
         }
-        long total = 0;
         java.util.Set<String> keys = new java.util.HashSet<>();
         for (Op op : ops) {
             if (op == null) {
@@ -41,7 +40,6 @@ public record StoreLimits(int maxKeyBytes, int maxValueBytes, int maxOpsPerCommi
             if (!keys.add(op.key())) {
                 throw new InvalidRequestException("key '" + op.key() + "' appears twice in one commit");
             }
-            total += op.key().length();
             if (op instanceof Op.Put put) {
                 if (put.value().length > maxValueBytes) {
                     throw new InvalidRequestException("value for key '" + put.key() + "' is " + put.value().length
@@ -50,12 +48,21 @@ public record StoreLimits(int maxKeyBytes, int maxValueBytes, int maxOpsPerCommi
                 if (put.leaseId() < 0) {
                     throw new InvalidRequestException("lease id must not be negative");
                 }
-                total += put.value().length;
             }
         }
+        long total = commitBytes(ops);
         if (total > maxCommitBytes) {
             throw new InvalidRequestException("a commit holds " + total + " bytes; the limit is " + maxCommitBytes);
         }
+    }
+
+    /** The size of a commit as {@link #maxCommitBytes} counts it: its keys and its values. */
+    public static long commitBytes(List<Op> ops) {
+        long bytes = 0;
+        for (Op op : ops) {
+            bytes += op.key().length() + (op instanceof Op.Put put ? put.value().length : 0);
+        }
+        return bytes;
     }
 
     public void checkScan(ScanRequest request) {

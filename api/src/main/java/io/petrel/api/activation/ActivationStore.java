@@ -155,11 +155,7 @@ public final class ActivationStore {
     /** A record and every op that must commit with it. */
     private record Pending(ActivationRecord record, List<Op> ops) {
         long bytes() {
-            long bytes = 0;
-            for (Op op : ops) {
-                bytes += op.key().length() + (op instanceof Op.Put put ? put.value().length : 0);
-            }
-            return bytes;
+            return StoreLimits.commitBytes(ops);
         }
     }
 

@@ -6,6 +6,7 @@ import io.petrel.store.LeaseNotFoundException;
 import io.petrel.store.NoQuorumException;
 import io.petrel.store.Op;
 import io.petrel.store.StoreException;
+import io.petrel.store.StoreLimits;
 import io.petrel.store.WatchEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,11 +72,7 @@ final class GroupCommitter implements AutoCloseable {
 
     /** Applies the commit (in a batch with whatever else is waiting) and returns what it did, or throws why not. */
     Applied commit(List<Op> ops) {
-        long bytes = 0;
-        for (Op op : ops) {
-            bytes += op.key().length() + (op instanceof Op.Put put ? put.value().length : 0);
-        }
-        Pending p = new Pending(ops, bytes, new CompletableFuture<>());
+        Pending p = new Pending(ops, StoreLimits.commitBytes(ops), new CompletableFuture<>());
         if (closed) {
             throw new StoreException("the PostgreSQL store at " + where + " is closed");
         }

@@ -29,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class PostgresUnreachableTest {
     private static final int CALLERS = 64;
+    private static final int REQUESTS = CALLERS * 3;
 
     private PostgresCluster cluster;
     private PostgresStore store;
@@ -78,55 +79,24 @@ class PostgresUnreachableTest {
                     }
                 }
             });
-            ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
-            List<Future<Long>> futures = new ArrayList<>();
             try {
-                for (int i = 0; i < CALLERS * 3; i++) {
-                    int n = i;
-                    futures.add(callers.submit(() -> {
-                        long s = System.nanoTime();
-                        try {
-                            if (n % 2 == 0) {
-                                store.get(prefix + "before");
-                            } else {
-                                store.put(prefix + "c" + n, b("x"), Expect.any());
-                            }
-                            throw new AssertionError("a request succeeded while the database was down");
-                        } catch (NoQuorumException e) {
-                            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s);
-                        }
-                    }));
-                }
-                long worst = 0;
-                for (Future<Long> f : futures) {
-                    worst = Math.max(worst, f.get(60, TimeUnit.SECONDS));
-                }
+                long worst = slowestFailureOfConcurrentCallers(prefix, "down");
                 sampling.set(false);
                 sampler.join();
                 // The callers' own pool is CALLERS threads; the store may add a few of its own (pool housekeeping), no more.
                 int storeThreads = peakExtra.get() - CALLERS - 1;
                 System.out.printf("MEASURED: with the database down a request failed after %d ms; %d concurrent requests (%d callers) each"
-                        + " failed within %d ms; threads beyond the callers' at the peak: %d%n", single, futures.size(), CALLERS, worst,
+                        + " failed within %d ms; threads beyond the callers' at the peak: %d%n", single, REQUESTS, CALLERS, worst,
                         Math.max(0, storeThreads));
                 assertThat(worst).as("slowest failure among concurrent callers").isLessThan(3000);
                 assertThat(storeThreads).as("threads the store added under load").isLessThan(10);
             } finally {
                 sampling.set(false);
-                callers.shutdownNow();
             }
 
             long restarted = System.nanoTime();
             cluster.startPrimary();
-            long resumed = -1;
-            while (TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - restarted) < 30) {
-                try {
-                    store.put(prefix + "after", b("2"), Expect.absent());
-                    resumed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted);
-                    break;
-                } catch (NoQuorumException e) {
-                    Thread.sleep(100);
-                }
-            }
+            long resumed = millisUntilWritesResume(prefix + "after", restarted);
             assertThat(resumed).as("writes resume once the database is back").isNotNegative();
             // The watcher reconnected by itself and gets what was written after the outage.
             WatchEvent after = events.poll(15, TimeUnit.SECONDS);
@@ -153,53 +123,66 @@ class PostgresUnreachableTest {
             assertThat(first).as("the request that finds out").isLessThan(PostgresConfig.DEFAULT_SOCKET_TIMEOUT.toMillis() + 3000);
 
             // From then on every request fails at once, however many come, and none waits on a dead connection.
-            ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
-            long worst = 0;
-            try {
-                List<Future<Long>> futures = new ArrayList<>();
-                for (int i = 0; i < CALLERS * 3; i++) {
-                    int n = i;
-                    futures.add(callers.submit(() -> {
-                        long s = System.nanoTime();
-                        try {
-                            if (n % 2 == 0) {
-                                store.get(prefix + "before");
-                            } else {
-                                store.put(prefix + "c" + n, b("x"), Expect.any());
-                            }
-                            throw new AssertionError("a request succeeded while the database was black-holed");
-                        } catch (NoQuorumException e) {
-                            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s);
-                        }
-                    }));
-                }
-                for (Future<Long> f : futures) {
-                    worst = Math.max(worst, f.get(60, TimeUnit.SECONDS));
-                }
-            } finally {
-                callers.shutdownNow();
-            }
+            long worst = slowestFailureOfConcurrentCallers(prefix, "black-holed");
             assertThat(worst).as("slowest failure once the outage is known").isLessThan(3000);
 
             long unblocked = System.nanoTime();
             cluster.unblockPrimary();
-            long resumed = -1;
-            while (TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - unblocked) < 30) {
-                try {
-                    store.put(prefix + "after", b("2"), Expect.absent());
-                    resumed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - unblocked);
-                    break;
-                } catch (NoQuorumException e) {
-                    Thread.sleep(100);
-                }
-            }
+            long resumed = millisUntilWritesResume(prefix + "after", unblocked);
             assertThat(resumed).as("writes resume once the port is open again").isNotNegative();
             System.out.printf("MEASURED: with the database's port black-holed the first request failed after %d ms (socket timeout %d ms),"
                             + " then %d concurrent requests each within %d ms; service resumed %d ms after the port was opened%n",
-                    first, PostgresConfig.DEFAULT_SOCKET_TIMEOUT.toMillis(), CALLERS * 3, worst, resumed);
+                    first, PostgresConfig.DEFAULT_SOCKET_TIMEOUT.toMillis(), REQUESTS, worst, resumed);
         } finally {
             cluster.unblockPrimary();
         }
+    }
+
+    /**
+     * {@link #REQUESTS} reads and writes from {@link #CALLERS} threads at once, each of which must fail with
+     * "no quorum" while the database is {@code state}; how long the slowest took to fail.
+     */
+    private long slowestFailureOfConcurrentCallers(String prefix, String state) throws Exception {
+        ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
+        try {
+            List<Future<Long>> futures = new ArrayList<>();
+            for (int i = 0; i < REQUESTS; i++) {
+                int n = i;
+                futures.add(callers.submit(() -> {
+                    long s = System.nanoTime();
+                    try {
+                        if (n % 2 == 0) {
+                            store.get(prefix + "before");
+                        } else {
+                            store.put(prefix + "c" + n, b("x"), Expect.any());
+                        }
+                        throw new AssertionError("a request succeeded while the database was " + state);
+                    } catch (NoQuorumException e) {
+                        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - s);
+                    }
+                }));
+            }
+            long worst = 0;
+            for (Future<Long> f : futures) {
+                worst = Math.max(worst, f.get(60, TimeUnit.SECONDS));
+            }
+            return worst;
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    /** Writes {@code key} until it is taken, for at most 30 s from {@code since}; the ms from then, or -1. */
+    private long millisUntilWritesResume(String key, long since) throws InterruptedException {
+        while (TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - since) < 30) {
+            try {
+                store.put(key, b("2"), Expect.absent());
+                return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since);
+            } catch (NoQuorumException e) {
+                Thread.sleep(100);
+            }
+        }
+        return -1;
     }
 
     private static byte[] b(String s) {
