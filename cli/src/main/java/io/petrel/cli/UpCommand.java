@@ -1,6 +1,8 @@
 package io.petrel.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.petrel.api.OpenWhiskApi;
+import io.petrel.cli.dr.DrClient;
 import io.petrel.cli.local.GatewaySpec;
 import io.petrel.cli.local.LocalRegion;
 import io.petrel.cli.local.NamedRegions;
@@ -10,9 +12,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -74,6 +79,36 @@ final class UpCommand implements Callable<Integer> {
 
     @Mixin
     HiddenRegionOptions hidden;
+
+    /**
+     * A primary's zones take writes only once the backup target acknowledged their epoch (the fencing
+     * lease), a moment after they are ready: "ready" must mean a write now succeeds, so wait for it.
+     * Standbys and demoted primaries take no writes by design and are not waited for.
+     */
+    private static void awaitWritesIfPrimary(RegionLayout layout, Duration timeout) throws IOException, InterruptedException {
+        DrClient dr = new DrClient();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            List<JsonNode> statuses = dr.statuses(layout);
+            List<String> waiting = new ArrayList<>();
+            for (JsonNode s : statuses) {
+                String role = s.path("role").asText();
+                boolean settled = s.path("writable").asBoolean() || role.equals("STANDBY") || role.equals("DEMOTED") || role.equals("PROMOTING");
+                if (!settled) {
+                    waiting.add("zone " + s.path("zone").asText() + " (" + role + (s.path("problem").isTextual() ? ": "
+                            + s.path("problem").asText() : "") + ")");
+                }
+            }
+            if (statuses.size() == layout.zones().size() && waiting.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("region " + layout.region() + " is up but does not take writes after " + timeout.toSeconds()
+                        + " s: " + (waiting.isEmpty() ? "not every zone answers /admin/v1/dr" : String.join(", ", waiting)));
+            }
+            Thread.sleep(100);
+        }
+    }
 
     /**
      * Both regions' gateways answer the global name for both; the primary's running gateways are
@@ -234,6 +269,9 @@ final class UpCommand implements Callable<Integer> {
             }));
         }
         region.awaitReady(Duration.ofSeconds(timeoutSeconds));
+        if (layout.tuning().containsKey("dr.enabled")) {
+            awaitWritesIfPrimary(layout, Duration.ofSeconds(Math.max(10, timeoutSeconds - (System.nanoTime() - started) / 1_000_000_000)));
+        }
         System.out.printf("region '%s' is ready (%d zones, %.1f s); data in %s%n", layout.region(), layout.zones().size(),
                 (System.nanoTime() - started) / 1e9, dir);
         String postgres = layout.tuning().get("store.postgres.url");

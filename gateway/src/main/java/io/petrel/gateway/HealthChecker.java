@@ -81,11 +81,12 @@ final class HealthChecker implements AutoCloseable {
                         } else if (result.isSucceeded()) {
                             String body = getContentAsString();
                             boolean draining = body != null && body.contains("draining");
-                            z.probeFailed("ready probe answered " + result.getResponse().getStatus() + (draining ? " (draining)" : ""), draining,
-                                    elsewhere);
+                            z.probeFailed("ready probe answered " + result.getResponse().getStatus() + (draining ? " (draining)" : ""),
+                                    draining ? ZoneState.ProbeFailure.DRAINING : ZoneState.ProbeFailure.UNCERTAIN, elsewhere);
                         } else {
                             Throwable f = result.getFailure();
-                            z.probeFailed("ready probe: " + describe(f), isRefused(f), elsewhere);
+                            z.probeFailed("ready probe: " + describe(f), isRefused(f) ? ZoneState.ProbeFailure.REFUSED : ZoneState.ProbeFailure.UNCERTAIN,
+                                    elsewhere);
                         }
                         next(() -> probeZone(z), started);
                     }

@@ -192,6 +192,20 @@ final class ProxyHandler extends Handler.Abstract.NonBlocking {
         }
 
         void relayed(ZoneState zone, int status, Throwable failure) {
+            if (failure != null && !response.isCommitted()) {
+                // The zone's answer broke before any of it reached the client: that is an attempt that
+                // failed, to retry or to answer with a message, not a bodiless 500 from the server.
+                response.reset();
+                response.getHeaders().put("X-Request-ID", requestId);
+                response.getHeaders().put("X-Petrel-Gateway", config.name());
+                String why = failure instanceof ZoneLostException ? failure.getMessage()
+                        : "its answer (" + status + ") broke off: " + HealthChecker.describe(failure);
+                if (!(failure instanceof ZoneLostException)) {
+                    zone.requestFailed(why, false);
+                }
+                failed(zone, why, true, true, false);
+                return;
+            }
             zone.end();
             metrics.request(zone.zone(), kind, failure == null ? status : 599, System.nanoTime() - started);
             if (failure == null) {

@@ -111,21 +111,32 @@ final class ZoneState {
         }
     }
 
+    /** How a failed probe judged the zone. */
+    enum ProbeFailure {
+        /** The zone refuses connections: it is gone, and so are the requests it held. */
+        REFUSED,
+        /** The zone says it is stopping: it takes no new requests but finishes those it holds. */
+        DRAINING,
+        /** A timeout, no quorum, an error answer: perhaps a moment's trouble. */
+        UNCERTAIN
+    }
+
     /**
-     * A probe failed. {@code definite} failures (the zone refuses connections, or says it is draining)
-     * take it out at once, and cut the attempts waiting on it: they are retried elsewhere. Others (a
-     * timeout, no quorum) take it out only after {@code health.fall} in a row, and cut its waiting
-     * attempts only if {@code elsewhere} says another zone can take them: while the store elects a
-     * leader every zone's probe fails a moment, and the requests waiting in a zone are best left to
-     * finish there.
+     * A probe failed. A refused connection or a draining zone takes it out at once; an uncertain
+     * failure only after {@code health.fall} in a row. Attempts waiting on it are cut (and retried
+     * elsewhere) when it refuses connections, or when it went down uncertainly and {@code elsewhere}
+     * says another zone can take them: while the store elects a leader every zone's probe fails a
+     * moment, and the requests waiting in a zone are best left to finish there. A draining zone's
+     * waiting attempts are never cut: it answers them before it stops, and cutting one whose answer
+     * had begun would fail a request the zone served.
      */
-    synchronized void probeFailed(String why, boolean definite, java.util.function.BooleanSupplier elsewhere) {
+    synchronized void probeFailed(String why, ProbeFailure failure, java.util.function.BooleanSupplier elsewhere) {
         probeSuccesses = 0;
         probeFailures++;
-        if (up && (definite || probeFailures >= settings.fall())) {
+        if (up && (failure != ProbeFailure.UNCERTAIN || probeFailures >= settings.fall())) {
             up = false;
             change("down: " + why);
-            if (definite || elsewhere.getAsBoolean()) {
+            if (failure == ProbeFailure.REFUSED || (failure == ProbeFailure.UNCERTAIN && elsewhere.getAsBoolean())) {
                 abortWaiting("zone " + zone() + " is down (" + why + ")");
             }
         } else if (!up) {

@@ -106,6 +106,46 @@ class GatewayProxyTest {
     }
 
     @Test
+    void anAnswerThatBreaksBeforeAnyOfItWasRelayedIsRetriedOrExplainedNeverABare500() throws Exception {
+        zones.get(0).mode = ScriptedZone.Mode.CUT_AFTER_HEADERS;
+        HttpResponse<String> read = send("GET", "/api/v1/namespaces/_/actions/x", null, null);
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(read.headers().firstValue("X-Petrel-Zone")).isNotEqualTo(Optional.of("a"));
+        HttpResponse<String> write = send("PUT", "/api/v1/namespaces/_/actions/x", "{\"exec\":{}}", "req-2");
+        assertThat(write.statusCode()).isEqualTo(200);
+        assertThat(write.headers().firstValue("X-Request-ID")).hasValue("req-2");
+        assertThat(write.body()).isEqualTo("{\"exec\":{}}");
+
+        zones.forEach(z -> z.mode = ScriptedZone.Mode.CUT_AFTER_HEADERS);
+        HttpResponse<String> invoke = send("POST", "/api/v1/namespaces/_/actions/hello?blocking=true", "{}", null);
+        assertThat(invoke.statusCode()).isEqualTo(502);
+        assertThat(json.readTree(invoke.body()).path("error").asText()).contains("zone").contains("not retried");
+        assertThat(invoke.headers().firstValue("X-Petrel-Gateway")).hasValue("g1");
+    }
+
+    @Test
+    void aDrainingZoneLeavesTheRotationButTheRequestsItHoldsAreAnswered() throws Exception {
+        ScriptedZone a = zones.get(0);
+        a.mode = ScriptedZone.Mode.HOLD;
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> held = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return send("PUT", "/api/v1/namespaces/_/actions/held", "{\"exec\":{}}", "req-held");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(a.held.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS)).as("the write waits in zone a").isTrue();
+        a.ready = false;
+        await().atMost(Duration.ofSeconds(5)).until(() -> !zoneStatus("a").path("routable").asBoolean());
+        a.mode = ScriptedZone.Mode.SERVE;
+        a.release.countDown();
+        HttpResponse<String> r = held.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-Petrel-Zone")).as("answered by the draining zone that held it").hasValue("a");
+        assertThat(a.requestIds).containsExactly("req-held");
+    }
+
+    @Test
     void readsAreRetriedOn503AndAnInvocationsAnswerIsPassedOn() throws Exception {
         zones.get(0).mode = ScriptedZone.Mode.ANSWER_503;
         HttpResponse<String> read = send("GET", "/api/v1/namespaces/_/actions/x", null, null);

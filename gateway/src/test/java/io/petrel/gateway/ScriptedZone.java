@@ -20,7 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * processes, are in the cli module's fault tests.
  */
 final class ScriptedZone implements AutoCloseable {
-    enum Mode { SERVE, ANSWER_503, ANSWER_500, CUT_AFTER_READING }
+    enum Mode { SERVE, ANSWER_503, ANSWER_500, CUT_AFTER_READING, CUT_AFTER_HEADERS, HOLD }
 
     private final String name;
     private final Server server = new Server();
@@ -30,6 +30,10 @@ final class ScriptedZone implements AutoCloseable {
     /** The body of {@code /admin/v1/dr}, as a zone with DR serves it; null: the path is not served (404), as on a zone without it. */
     volatile String dr;
     final List<String> requestIds = new CopyOnWriteArrayList<>();
+    /** In {@link Mode#HOLD}, requests wait here before they are served. */
+    final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    /** In {@link Mode#HOLD}, counts the requests that arrived and wait. */
+    final java.util.concurrent.Semaphore held = new java.util.concurrent.Semaphore(0);
 
     ScriptedZone(String name) throws Exception {
         this.name = name;
@@ -69,6 +73,20 @@ final class ScriptedZone implements AutoCloseable {
                 request.getConnectionMetaData().getConnection().getEndPoint().close();
                 callback.failed(new java.io.IOException("cut"));
                 return true;
+            }
+            case CUT_AFTER_HEADERS -> {
+                // The status line and headers leave, announcing content that never comes.
+                response.setStatus(200);
+                response.getHeaders().put("Content-Length", 100);
+                response.write(false, java.nio.ByteBuffer.allocate(0), Callback.from(() -> {
+                    request.getConnectionMetaData().getConnection().getEndPoint().close();
+                    callback.failed(new java.io.IOException("cut"));
+                }, callback::failed));
+                return true;
+            }
+            case HOLD -> {
+                held.release();
+                release.await();
             }
             case ANSWER_503, ANSWER_500 -> {
                 response.setStatus(mode == Mode.ANSWER_503 ? 503 : 500);

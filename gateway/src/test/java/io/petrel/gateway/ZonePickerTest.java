@@ -49,13 +49,13 @@ class ZonePickerTest {
     void retriesPreferUntriedZonesAndDownZonesAreSkippedUnlessNothingElseIsLeft() {
         ZonePicker picker = new ZonePicker(List.of(a, b, c), Optional.of("a"), 32);
         assertThat(picker.pick(Set.of(a))).isIn(b, c);
-        c.probeFailed("connection refused", true, () -> true);
+        c.probeFailed("connection refused", ZoneState.ProbeFailure.REFUSED, () -> true);
         assertThat(picker.pick(Set.of(a))).isSameAs(b);
         assertThat(c.routable()).isFalse();
         b.requestFailed("connection refused", true);
         assertThat(b.ejected()).isTrue();
         assertThat(picker.pick(Set.of())).as("only a is routable").isSameAs(a);
-        a.probeFailed("no quorum", true, () -> false);
+        a.probeFailed("draining", ZoneState.ProbeFailure.DRAINING, () -> false);
         assertThat(picker.pick(Set.of())).as("nothing routable: still somewhere, the zones decide").isNotNull();
     }
 
@@ -69,5 +69,19 @@ class ZonePickerTest {
         a.requestFailed("answered 500", false);
         assertThat(a.routable()).isFalse();
         assertThat(cut).singleElement().asString().contains("ejected");
+    }
+
+    @Test
+    void aDrainingZoneLeavesTheRotationAtOnceButFinishesTheAttemptsItHolds() {
+        List<String> cutOnA = new java.util.ArrayList<>();
+        List<String> cutOnB = new java.util.ArrayList<>();
+        a.begin(cutOnA::add);
+        b.begin(cutOnB::add);
+        a.probeFailed("ready probe answered 503 (draining)", ZoneState.ProbeFailure.DRAINING, () -> true);
+        assertThat(a.routable()).as("a draining zone takes no new requests").isFalse();
+        assertThat(cutOnA).as("a draining zone answers the requests it holds").isEmpty();
+        b.probeFailed("ready probe: connection refused", ZoneState.ProbeFailure.REFUSED, () -> true);
+        assertThat(b.routable()).isFalse();
+        assertThat(cutOnB).as("a zone that refuses connections lost the requests it held").singleElement().asString().contains("down");
     }
 }

@@ -131,8 +131,9 @@ class DisasterRecoveryTest {
             DrTestRegions.awaitTrue(() -> regions.get(east, "after-failback") == 200, Duration.ofSeconds(60), "the new standby follows the new primary");
             assertThat(regions.putRaw(east, "on-the-new-standby").statusCode()).isEqualTo(503);
         } finally {
-            regions.run("down", "--region", "east");
-            regions.run("down", "--region", "west");
+            // Only regions that came up: a failed start must show its own failure, not the stop's.
+            regions.downIfUp(home, "east");
+            regions.downIfUp(home, "west");
         }
 
         // Standbys pointed at bad targets: a clear error, and no seed.

@@ -30,6 +30,13 @@ final class DrTestRegions {
         return r;
     }
 
+    /** Stops region {@code name} under {@code home} if it was started (it has a region.json). */
+    void downIfUp(java.nio.file.Path home, String name) {
+        if (java.nio.file.Files.exists(home.resolve("regions").resolve(name).resolve("region.json"))) {
+            run("down", "--region", name);
+        }
+    }
+
     void awaitRole(RegionLayout layout, String role, Duration timeout) throws InterruptedException {
         awaitTrue(() -> dr.leaderStatus(layout).map(s -> role.equals(s.path("role").asText())).orElse(false), timeout,
                 "region " + layout.region() + " is " + role);

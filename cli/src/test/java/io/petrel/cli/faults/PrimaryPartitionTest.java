@@ -119,8 +119,8 @@ class PrimaryPartitionTest {
                 }
                 System.out.printf("MEASURED: %d writes the isolated primary acknowledged are not on the new primary; all are in the report%n", missing);
             } finally {
-                regions.run("down", "--region", "east");
-                regions.run("down", "--region", "west");
+                regions.downIfUp(home, "east");
+                regions.downIfUp(home, "west");
             }
         } finally {
             DrTestRegions.deleteRecursively(data);

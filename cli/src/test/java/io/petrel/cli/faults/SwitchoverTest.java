@@ -88,8 +88,8 @@ class SwitchoverTest {
             assertThat(regions.put(west, "after-failback")).isEqualTo(200);
             DrTestRegions.awaitTrue(() -> regions.get(eastNow, "after-failback") == 200, Duration.ofSeconds(60), "the old primary follows");
         } finally {
-            regions.run("down", "--region", "east");
-            regions.run("down", "--region", "west");
+            regions.downIfUp(home, "east");
+            regions.downIfUp(home, "west");
             DrTestRegions.deleteRecursively(data);
         }
     }
