@@ -180,7 +180,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
         this.recorder = new ActivationRecorder(config.zone(), activationStore, ActivationRecorder.DEFAULT_LINGER);
         this.acceptances = new Acceptances(store, json, config.zone(), execution.incarnation());
         this.invocations = new Invocations(config.zone(), execution.runner(), recorder, acceptances, resolver::withCode, clock);
-        Throttle throttle = execution.throttle().apply(namespaces::limits);
+        Throttle throttle = execution.throttle().apply(namespaces::cachedLimits);
         invocations.resolveComponentsWith((who, qualified) -> resolver.resolve(who, who.namespace(), qualified));
         this.actions = new ActionsApi(entities, packages, policies, execution.runtimes(), resolver,
                 new ActionInvoke(invocations, throttle, execution.runtimes()), clock);
@@ -445,6 +445,7 @@ public final class OpenWhiskApi implements Router, AutoCloseable {
     public void close() {
         recorder.close();
         entityCache.close();
+        namespaces.close();
         blobCollector.close();
         authenticator.close();
     }

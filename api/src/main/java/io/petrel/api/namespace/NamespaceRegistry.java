@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.petrel.api.ApiException;
 import io.petrel.api.StoredJson;
+import io.petrel.api.WatchedCache;
 import io.petrel.api.auth.Role;
 import io.petrel.api.auth.KeyRegistry;
 import io.petrel.api.entity.EntityName;
@@ -30,7 +31,7 @@ import static java.util.Objects.requireNonNull;
  * Namespaces ({@code ns/<name>}: name, creation time, limit overrides) and their limits. A namespace
  * is created together with its first key, in one transaction.
  */
-public final class NamespaceRegistry {
+public final class NamespaceRegistry implements AutoCloseable {
     public static final String PREFIX = "ns/";
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -48,12 +49,16 @@ public final class NamespaceRegistry {
     private final KeyRegistry keys;
     private final ObjectMapper json;
     private final LongSupplier clock;
+    /** Namespace records as the invoke path's throttle reads them: from memory, kept by a watch. */
+    private final WatchedCache<ObjectNode> cached;
 
     public NamespaceRegistry(Store store, KeyRegistry keys, ObjectMapper json, LongSupplier clock) {
         this.store = requireNonNull(store, "store");
         this.keys = requireNonNull(keys, "keys");
         this.json = requireNonNull(json, "json");
         this.clock = requireNonNull(clock, "clock");
+        // Absent records too: the throttle asks only for authenticated identities' namespaces.
+        this.cached = new WatchedCache<>(store, PREFIX, this::parse, true);
     }
 
     private static String key(String ns) {
@@ -133,7 +138,20 @@ public final class NamespaceRegistry {
 
     /** The namespace's limits: the defaults with its overrides. */
     public ObjectNode limits(String ns) {
-        ObjectNode overrides = get(ns).map(r -> (ObjectNode) r.path("limits")).orElse(NODES.objectNode());
+        return withDefaults(get(ns));
+    }
+
+    /**
+     * The namespace's limits as this zone's replica last applied them (milliseconds behind a change):
+     * for the invoke path, where a linearizable read per namespace every few seconds cost a quiet
+     * region's first invocations several milliseconds each.
+     */
+    public ObjectNode cachedLimits(String ns) {
+        return withDefaults(cached.get(key(ns)));
+    }
+
+    private static ObjectNode withDefaults(Optional<ObjectNode> record) {
+        ObjectNode overrides = record.map(r -> r.path("limits")).filter(JsonNode::isObject).map(n -> (ObjectNode) n).orElse(NODES.objectNode());
         ObjectNode out = NODES.objectNode();
         DEFAULT_LIMITS.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> out.put(e.getKey(), overrides.path(e.getKey()).asLong(e.getValue())));
@@ -169,5 +187,10 @@ public final class NamespaceRegistry {
 
     private ObjectNode parse(KeyValue kv) {
         return StoredJson.object(json, kv.value(), "namespace record " + kv.key());
+    }
+
+    @Override
+    public void close() {
+        cached.close();
     }
 }

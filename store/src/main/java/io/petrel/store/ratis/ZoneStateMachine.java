@@ -243,9 +243,10 @@ final class ZoneStateMachine extends BaseStateMachine {
     @Override
     public TransactionContext startTransaction(RaftClientRequest request) {
         TransactionContext.Builder trx = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+        List<WriteCmd> cmds;
         try {
             diskGuard.check();
-            List<WriteCmd> cmds = Codec.decodeWriteRequest(request.getMessage().getContent());
+            cmds = Codec.decodeWriteRequest(request.getMessage().getContent());
             if (cmds.stream().anyMatch(WriteCmd::isClientWrite)) {
                 KvState s = state;
                 RegionState region = s == null ? RegionState.SOLO : s.region();
@@ -263,9 +264,14 @@ final class ZoneStateMachine extends BaseStateMachine {
         } catch (IOException e) {
             return trx.build().setException(e);
         }
-        // The context stays on the leader: applyTransaction reads it to time append + replicate + apply.
+        // The context stays on the leader: applyTransaction times append + replicate + apply with it, and
+        // applies the commands decoded here instead of decoding the entry a second time.
         return trx.setLogData(Codec.logEntry(clock.getAsLong(), request.getMessage().getContent()))
-                .setStateMachineContext(System.nanoTime()).build();
+                .setStateMachineContext(new LeaderContext(System.nanoTime(), cmds)).build();
+    }
+
+    /** What the leader's {@link #startTransaction} knows of an entry that its {@link #applyTransaction} needs again. */
+    private record LeaderContext(long acceptedNanos, List<WriteCmd> cmds) {
     }
 
     @Override
@@ -280,9 +286,10 @@ final class ZoneStateMachine extends BaseStateMachine {
             return CompletableFuture.completedFuture(Codec.writeReply(List.of()));
         }
         var logData = entry.getStateMachineLogEntry().getLogData();
+        LeaderContext leader = trx.getStateMachineContext() instanceof LeaderContext c ? c : null;
         KvState.Applied applied;
         try {
-            applied = s.apply(term, index, Codec.logEntryTime(logData), Codec.logEntryCommands(logData),
+            applied = s.apply(term, index, Codec.logEntryTime(logData), leader != null ? leader.cmds() : Codec.logEntryCommands(logData),
                     journalBytes > 0 ? logData.toByteArray() : null);
         } catch (RocksDBException e) {
             // A replica that cannot apply an entry must not go on and diverge: stop the process.
@@ -292,8 +299,8 @@ final class ZoneStateMachine extends BaseStateMachine {
             throw new IllegalStateException(e);
         }
         updateLastAppliedTermIndex(term, index);
-        if (trx.getStateMachineContext() instanceof Long accepted) {
-            commitLatencyNanos.accept(System.nanoTime() - accepted);
+        if (leader != null) {
+            commitLatencyNanos.accept(System.nanoTime() - leader.acceptedNanos());
         }
         watchHub.publish(applied.events());
         return CompletableFuture.completedFuture(Codec.writeReply(applied.results()));
