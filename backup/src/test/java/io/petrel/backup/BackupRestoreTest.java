@@ -310,7 +310,12 @@ class BackupRestoreTest {
         try (BackupRepository repo = repository(target, Optional.empty())) {
             String cluster = new BackupCatalog(repo).defaultCluster();
             assertThat(repo.target().stat(BackupLayout.verification(cluster))).isPresent();
-            // A damaged segment turns the next scheduled verification into a failure, reported the same way.
+            // A damaged segment turns the next scheduled verification into a failure, reported the same way. The
+            // snapshot may cover every write so far (then no segment exists yet): write on until one is archived.
+            await().atMost(30, TimeUnit.SECONDS).until(() -> {
+                put("v/more", "x");
+                return !repo.segments(cluster).isEmpty();
+            });
             SegmentManifest segment = repo.segments(cluster).getLast();
             Files.write(target.resolve(segment.object()), "garbage".getBytes(StandardCharsets.UTF_8));
         }

@@ -29,7 +29,8 @@ import static java.util.Objects.requireNonNull;
  * The containers of one zone, within one memory budget. Placement ({@link #acquire}) never waits: it
  * reuses a warm container of the same action with a free slot, else takes a prewarmed container of
  * the kind, else reserves memory for a cold start (evicting idle containers of other actions, least
- * recently used first), else answers empty so the caller can go elsewhere.
+ * recently used first), else answers empty so the caller can go elsewhere. When nowhere has room,
+ * {@link #acquireWithin} waits for some, up to the configured capacity wait.
  *
  * <p>Thread-safe. One lock guards the book-keeping; nothing slow (starting, closing, init) runs under
  * it. It is a {@link ReentrantLock}, not {@code synchronized}, so virtual threads never pin on it.
@@ -58,6 +59,8 @@ public final class ContainerPool implements AutoCloseable {
     private final LongSupplier nanoClock;
     private final Semaphore coldStartPermits;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled, with {@link #roomChanges} bumped, whenever a slot or memory is given back. */
+    private final java.util.concurrent.locks.Condition roomFreed = lock.newCondition();
 
     // Guarded by lock.
     private final List<PooledContainer> containers = new ArrayList<>();
@@ -73,6 +76,9 @@ public final class ContainerPool implements AutoCloseable {
     private long evicted;
     private long reaped;
     private long discarded;
+    private long roomChanges;
+    private int waiting;
+    private long waited;
     private ScheduledExecutorService reaper;
 
     public ContainerPool(String zone, PoolConfig config, ContainerStarter starter) {
@@ -121,6 +127,87 @@ public final class ContainerPool implements AutoCloseable {
      * lease holds its slot until {@link Lease#release}.
      */
     public Optional<Lease> acquire(RunRequest request) {
+        return acquire(request, true);
+    }
+
+    /**
+     * Places an activation, waiting up to the configured capacity wait for room when there is none
+     * now: for an activation no zone has room for at the moment. Empty when the wait ends without room,
+     * when {@code maxWaiting} activations wait already, or when the action could never fit.
+     */
+    public Optional<Lease> acquireWithin(RunRequest request) throws InterruptedException {
+        Optional<Lease> now = acquire(request, false);
+        if (now.isPresent() || config.capacityWait().isZero()) {
+            countRejectionIf(now.isEmpty());
+            return now;
+        }
+        long deadline = System.nanoTime() + config.capacityWait().toNanos();
+        lock.lock();
+        try {
+            if (waiting >= config.maxWaiting() || request.limits().memoryMb() > config.memoryMb() || closed) {
+                rejected++;
+                return Optional.empty();
+            }
+            waiting++;
+            waited++;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            while (true) {
+                long seen;
+                lock.lock();
+                try {
+                    seen = roomChanges;
+                } finally {
+                    lock.unlock();
+                }
+                Optional<Lease> placed = acquire(request, false);
+                if (placed.isPresent()) {
+                    return placed;
+                }
+                lock.lock();
+                try {
+                    long remaining = deadline - System.nanoTime();
+                    while (roomChanges == seen && remaining > 0 && !closed) {
+                        remaining = roomFreed.awaitNanos(remaining);
+                    }
+                    if (roomChanges == seen) {
+                        rejected++;
+                        return Optional.empty();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } finally {
+            lock.lock();
+            try {
+                waiting--;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void countRejectionIf(boolean rejectedNow) {
+        if (rejectedNow) {
+            lock.lock();
+            try {
+                rejected++;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Under the lock: a slot or memory was given back, so waiting placements try again. */
+    private void roomFreed() {
+        roomChanges++;
+        roomFreed.signalAll();
+    }
+
+    private Optional<Lease> acquire(RunRequest request, boolean countRejection) {
         requireNonNull(request, "request");
         ActionKey key = ActionKey.of(request); // the digest reads the code: outside the lock
         List<PooledContainer> victims = new ArrayList<>();
@@ -137,7 +224,7 @@ public final class ContainerPool implements AutoCloseable {
             if (lease == null) {
                 lease = placeCold(key, request, victims);
             }
-            if (lease == null) {
+            if (lease == null && countRejection) {
                 rejected++;
             }
         } finally {
@@ -272,6 +359,7 @@ public final class ContainerPool implements AutoCloseable {
         c.retired = true;
         containers.remove(c);
         memoryInUseMb -= c.memoryMb;
+        roomFreed();
     }
 
     /** {@link Lease#container()}. */
@@ -390,6 +478,7 @@ public final class ContainerPool implements AutoCloseable {
         try {
             slot.inFlight--;
             slot.lastUsedNanos = nanoClock.getAsLong();
+            roomFreed();
             initialized = slot.initialized;
             discard = !slot.retired && (!usable || !slot.initializedOk());
             if (discard) {
@@ -514,6 +603,7 @@ public final class ContainerPool implements AutoCloseable {
                 slot.container = container;
                 prewarmRetryAfterNanos.remove(slot.kind);
                 attached = true;
+                roomFreed();
             }
         } finally {
             lock.unlock();
@@ -601,7 +691,7 @@ public final class ContainerPool implements AutoCloseable {
                     byState[PooledContainer.State.INITIALIZING.ordinal()],
                     byState[PooledContainer.State.BUSY.ordinal()], byState[PooledContainer.State.IDLE.ordinal()],
                     activations, memoryInUseMb, config.memoryMb(), prewarmedByKind, coldStarts, prewarmStarts,
-                    warmStarts, rejected, evicted, reaped, discarded);
+                    warmStarts, rejected, evicted, reaped, discarded, waiting, waited);
         } finally {
             lock.unlock();
         }
@@ -618,6 +708,7 @@ public final class ContainerPool implements AutoCloseable {
                 return;
             }
             closed = true;
+            roomFreed(); // activations waiting for room give up now
             all = List.copyOf(containers);
             for (PooledContainer c : all) {
                 retire(c);

@@ -80,10 +80,26 @@ public final class LocalInvoker implements ActionRunner, AutoCloseable {
             log.warn("zone {}: placing activation {} of {} failed", zone, request.activationId(), request.actionName(), e);
             return Optional.of(CompletableFuture.completedFuture(internalError(reason(e))));
         }
-        if (placed.isEmpty()) {
-            return Optional.empty();
+        return placed.map(lease -> start(canonical, lease));
+    }
+
+    /** Waits in this zone's pool for room, up to its capacity wait ({@code invoker.capacity.wait.ms}). */
+    @Override
+    public Optional<CompletableFuture<RunResult>> tryRunWaiting(RunRequest request) throws InterruptedException {
+        requireNonNull(request, "request");
+        RunRequest canonical;
+        Optional<Lease> placed;
+        try {
+            canonical = withCanonicalKind(request);
+            placed = pool.acquireWithin(canonical);
+        } catch (RuntimeException e) {
+            log.warn("zone {}: placing activation {} of {} failed", zone, request.activationId(), request.actionName(), e);
+            return Optional.of(CompletableFuture.completedFuture(internalError(reason(e))));
         }
-        Lease lease = placed.get();
+        return placed.map(lease -> start(canonical, lease));
+    }
+
+    private CompletableFuture<RunResult> start(RunRequest canonical, Lease lease) {
         CompletableFuture<RunResult> done = new CompletableFuture<>();
         try {
             Thread.ofVirtual().name("petrel-activation-" + canonical.activationId()).start(() -> {
@@ -103,7 +119,7 @@ public final class LocalInvoker implements ActionRunner, AutoCloseable {
                     canonical.actionName(), e);
             done.complete(internalError(reason(e)));
         }
-        return Optional.of(done);
+        return done;
     }
 
     // Warm reuse and prewarmed containers go by the kind's real name: nodejs:default must find nodejs:20's.

@@ -21,14 +21,19 @@ import static java.util.Objects.requireNonNull;
  * @param prewarmMemoryMb  memory of a prewarmed container until an action takes it
  * @param idleTimeout      a warm container unused for longer is closed
  * @param maxColdStarts    container starts (process start plus first init) in flight at once; more wait
+ * @param capacityWait     how long an activation that finds the region without room waits in its zone for
+ *                         some (an activation ending, a container closed) before it is refused with 503
+ * @param maxWaiting       activations waiting for room at once in this zone; more are refused at once
  */
 public record PoolConfig(int memoryMb, Map<String, Integer> prewarm, int prewarmMemoryMb, Duration idleTimeout,
-                         int maxColdStarts) {
+                         int maxColdStarts, Duration capacityWait, int maxWaiting) {
     public static final String MEMORY_KEY = "invoker.memory.mb";
     public static final String PREWARM_KEY = "invoker.prewarm";
     public static final String PREWARM_MEMORY_KEY = "invoker.prewarm.memory.mb";
     public static final String IDLE_KEY = "invoker.idle.seconds";
     public static final String COLD_STARTS_KEY = "invoker.cold.starts";
+    public static final String CAPACITY_WAIT_KEY = "invoker.capacity.wait.ms";
+    public static final String MAX_WAITING_KEY = "invoker.capacity.waiting";
 
     public static final int DEFAULT_MEMORY_MB = 2048;
     public static final int DEFAULT_PREWARM_MEMORY_MB = 256;
@@ -37,6 +42,12 @@ public record PoolConfig(int memoryMb, Map<String, Integer> prewarm, int prewarm
     public static final int DEFAULT_MAX_COLD_STARTS = 2;
     /** Kind names as the catalog resolves them; a default kind the machine lacks is left out. */
     public static final String DEFAULT_PREWARM = "nodejs:default=1,python:default=1,java:default=0";
+    /**
+     * A burst that finds every container busy waits for one rather than failing: actions run for
+     * milliseconds, so a slot is usually free long before this; a region that stays full answers 503.
+     */
+    public static final Duration DEFAULT_CAPACITY_WAIT = Duration.ofSeconds(10);
+    public static final int DEFAULT_MAX_WAITING = 1000;
 
     /** OpenWhisk's smallest action memory: a budget below it could never run anything. */
     static final int MIN_MEMORY_MB = 128;
@@ -74,6 +85,18 @@ public record PoolConfig(int memoryMb, Map<String, Integer> prewarm, int prewarm
         if (maxColdStarts < 1 || maxColdStarts > MAX_COLD_STARTS) {
             throw new IllegalArgumentException("cold starts in flight must be 1 to " + MAX_COLD_STARTS + ", got " + maxColdStarts);
         }
+        requireNonNull(capacityWait, "capacityWait");
+        if (capacityWait.isNegative()) {
+            throw new IllegalArgumentException("the capacity wait must not be negative, got " + capacityWait);
+        }
+        if (maxWaiting < 0) {
+            throw new IllegalArgumentException("the activations waiting for room must not be negative, got " + maxWaiting);
+        }
+    }
+
+    /** With the default capacity wait and waiting bound. */
+    public PoolConfig(int memoryMb, Map<String, Integer> prewarm, int prewarmMemoryMb, Duration idleTimeout, int maxColdStarts) {
+        this(memoryMb, prewarm, prewarmMemoryMb, idleTimeout, maxColdStarts, DEFAULT_CAPACITY_WAIT, DEFAULT_MAX_WAITING);
     }
 
     /** Reads the {@code invoker.*} keys, resolving prewarm kinds through the machine's catalog. */
@@ -104,8 +127,11 @@ public record PoolConfig(int memoryMb, Map<String, Integer> prewarm, int prewarm
         int prewarmMemory = intValue(properties, PREWARM_MEMORY_KEY, DEFAULT_PREWARM_MEMORY_MB, MIN_MEMORY_MB, memory);
         int idleSeconds = intValue(properties, IDLE_KEY, (int) DEFAULT_IDLE_TIMEOUT.toSeconds(), 1, Integer.MAX_VALUE);
         int coldStarts = intValue(properties, COLD_STARTS_KEY, DEFAULT_MAX_COLD_STARTS, 1, MAX_COLD_STARTS);
+        int waitMs = intValue(properties, CAPACITY_WAIT_KEY, (int) DEFAULT_CAPACITY_WAIT.toMillis(), 0, 300_000);
+        int waiting = intValue(properties, MAX_WAITING_KEY, DEFAULT_MAX_WAITING, 0, 1_000_000);
         try {
-            return new PoolConfig(memory, prewarm, prewarmMemory, Duration.ofSeconds(idleSeconds), coldStarts);
+            return new PoolConfig(memory, prewarm, prewarmMemory, Duration.ofSeconds(idleSeconds), coldStarts, Duration.ofMillis(waitMs),
+                    waiting);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invoker pool: " + e.getMessage(), e);
         }

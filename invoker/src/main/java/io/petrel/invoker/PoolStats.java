@@ -25,10 +25,13 @@ import static java.util.Objects.requireNonNull;
  * @param evicted           idle containers closed to make room for another action
  * @param reaped            warm containers closed after the idle time
  * @param discarded         containers closed because they could not be used again (crash, timeout, failed init)
+ * @param waiting           activations waiting for room now ({@code invoker.capacity.wait.ms})
+ * @param waited            activations that had to wait for room, in all
  */
 public record PoolStats(int starting, int prewarmed, int initializing, int busy, int idle, int activations,
                         int memoryInUseMb, int memoryBudgetMb, Map<String, Integer> prewarmedByKind, long coldStarts,
-                        long prewarmStarts, long warmStarts, long rejected, long evicted, long reaped, long discarded) {
+                        long prewarmStarts, long warmStarts, long rejected, long evicted, long reaped, long discarded,
+                        int waiting, long waited) {
     public PoolStats {
         prewarmedByKind = Collections.unmodifiableMap(new TreeMap<>(requireNonNull(prewarmedByKind, "prewarmedByKind")));
     }

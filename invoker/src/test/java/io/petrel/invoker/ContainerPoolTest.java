@@ -408,4 +408,47 @@ class ContainerPoolTest {
         assertThat(stats.memoryInUseMb()).isEqualTo(stats.containers() * 256);
         assertThat(stats.coldStarts() + stats.warmStarts() + stats.rejected()).isEqualTo(8 * 200);
     }
+
+    @Test
+    void anActivationWithoutRoomWaitsForAnotherToEndAndIsRefusedOnlyWhenTheWaitRunsOut() throws Exception {
+        ContainerPool pool = new ContainerPool("z1", new PoolConfig(256, Map.of(), 256, LONG_IDLE, 2, Duration.ofMillis(400), 1), starter);
+        pools.add(pool);
+        Requests hello = Requests.nodejs("function main(a) { return a; }");
+        Lease busy = acquire(pool, hello.of("hello"));
+        open(busy);
+        assertThat(pool.acquire(hello.of("hello"))).as("its only container is busy").isEmpty();
+
+        // Room comes back while it waits: placed on the container the other activation released.
+        CompletableFuture<Optional<Lease>> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return pool.acquireWithin(hello.of("hello"));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(2)).until(() -> pool.stats().waiting() == 1);
+        long released = System.nanoTime();
+        busy.release(true);
+        Lease placed = waiting.get(2, TimeUnit.SECONDS).orElseThrow();
+        System.out.printf("MEASURED a waiting activation was placed %.1f ms after a container was released%n",
+                (System.nanoTime() - released) / 1e6);
+        assertThat(placed.start()).isEqualTo(StartKind.WARM);
+
+        // No room comes back: refused once the capacity wait ends, and never more waiting than allowed.
+        CompletableFuture<Optional<Lease>> refused = CompletableFuture.supplyAsync(() -> {
+            try {
+                return pool.acquireWithin(hello.of("hello"));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(2)).until(() -> pool.stats().waiting() == 1);
+        assertThat(pool.acquireWithin(hello.of("other"))).as("one activation may wait; a second is refused at once").isEmpty();
+        long waitStarted = System.nanoTime();
+        assertThat(refused.get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThat((System.nanoTime() - waitStarted) / 1_000_000).as("ms until refused").isLessThan(2_000);
+        assertThat(pool.stats().waited()).isEqualTo(2);
+        assertThat(pool.stats().rejected()).isEqualTo(3);
+        placed.release(true);
+    }
 }

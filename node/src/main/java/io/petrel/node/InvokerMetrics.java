@@ -26,12 +26,16 @@ final class InvokerMetrics {
         gauge(registry, zone, invoker, "petrel_invoker_memory_used_megabytes", "container memory reserved in this zone", PoolStats::memoryInUseMb);
         gauge(registry, zone, invoker, "petrel_invoker_memory_budget_megabytes", "container memory this zone may use (invoker.memory.mb)",
                 PoolStats::memoryBudgetMb);
+        gauge(registry, zone, invoker, "petrel_invoker_activations_waiting", "activations waiting in this zone for a container or memory to be free",
+                PoolStats::waiting);
+        FunctionCounter.builder("petrel_invoker_waited", invoker, i -> i.stats().waited())
+                .description("activations that found no room in the region and waited for it here").tag("zone", zone).register(registry);
         Map<String, ToDoubleFunction<PoolStats>> starts = Map.of("warm", PoolStats::warmStarts, "prewarmed", PoolStats::prewarmStarts,
                 "cold", PoolStats::coldStarts);
         starts.forEach((start, f) -> FunctionCounter.builder("petrel_invoker_starts", invoker, i -> f.applyAsDouble(i.stats()))
                 .description("activations by how they found their container").tag("zone", zone).tag("start", start).register(registry));
         FunctionCounter.builder("petrel_invoker_refused", invoker, i -> i.stats().rejected())
-                .description("activations this zone had no room for (placed elsewhere, or 503)").tag("zone", zone).register(registry);
+                .description("activations this zone had no room for (placed elsewhere, waited, or 503)").tag("zone", zone).register(registry);
         FunctionCounter.builder("petrel_invoker_containers_discarded", invoker, i -> i.stats().discarded())
                 .description("containers closed after a timeout, crash, memory exhaustion or bad output").tag("zone", zone).register(registry);
     }

@@ -14,4 +14,12 @@ public interface ActionRunner {
      * and never exceptionally: every failure of the action or its container is a {@link RunResult}.
      */
     Optional<CompletableFuture<RunResult>> tryRun(RunRequest request);
+
+    /**
+     * Like {@link #tryRun}, but when there is no room now, waits for some (an activation that ends, a
+     * container that is closed) for as long as the runner's capacity wait allows before it answers
+     * empty: a burst that finds every container busy queues for milliseconds instead of failing.
+     * Blocks the calling thread.
+     */
+    Optional<CompletableFuture<RunResult>> tryRunWaiting(RunRequest request) throws InterruptedException;
 }

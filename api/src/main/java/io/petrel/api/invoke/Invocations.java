@@ -178,7 +178,7 @@ public final class Invocations {
             Thread.ofVirtual().name("sequence-" + id).start(() -> runSequence(r, id, accepted, started));
         } else {
             RunRequest run = runRequest(r, id, accepted);
-            Optional<CompletableFuture<RunResult>> running = runner.flatMap(x -> x.tryRun(run));
+            Optional<CompletableFuture<RunResult>> running = runner.isEmpty() ? Optional.empty() : runWaiting(runner.get(), run);
             if (running.isEmpty()) {
                 throw new ApiException(503, runner.isEmpty() ? "No invokers available: this zone does not run actions." : NO_CAPACITY);
             }
@@ -187,6 +187,15 @@ public final class Invocations {
         Started s = started;
         started.done().whenComplete((record, error) -> finish(s, record, error, r));
         return started;
+    }
+
+    private static Optional<CompletableFuture<RunResult>> runWaiting(ActionRunner runner, RunRequest run) {
+        try {
+            return runner.tryRunWaiting(run);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
     }
 
     private void finish(Started started, ActivationRecord record, Throwable error, Request r) {

@@ -35,6 +35,12 @@ final class ScriptedRunner implements ActionRunner, AutoCloseable {
     private final Map<String, RunRequest> seen = new ConcurrentHashMap<>();
     private final List<CompletableFuture<RunResult>> hanging = new CopyOnWriteArrayList<>();
 
+    /** The scripted runner always has room: waiting is never needed. */
+    @Override
+    public Optional<CompletableFuture<RunResult>> tryRunWaiting(RunRequest request) {
+        return tryRun(request);
+    }
+
     @Override
     public Optional<CompletableFuture<RunResult>> tryRun(RunRequest request) {
         seen.put(request.activationId(), request);

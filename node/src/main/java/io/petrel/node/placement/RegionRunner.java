@@ -76,18 +76,54 @@ public final class RegionRunner implements ActionRunner {
         if (here.isPresent()) {
             return here;
         }
-        int need = request.limits().memoryMb();
-        List<InvokerDirectory.Entry> candidates = directory.peers().stream()
-                .filter(p -> p.freeMb() - placedSince(p).mb.get() >= need).toList();
+        List<InvokerDirectory.Entry> candidates = peersWithRoom(request);
         if (candidates.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(placeOn(request, candidates, 0));
+        return Optional.of(placeOn(request, candidates, 0, false));
     }
 
-    private CompletableFuture<RunResult> placeOn(RunRequest request, List<InvokerDirectory.Entry> peers, int i) {
+    /**
+     * Here, else on a zone that said it has room, else waits here for room (up to the capacity wait):
+     * queueing where the request arrived keeps its zone's warm containers in use, and the peers' room
+     * is only what they last published.
+     */
+    @Override
+    public Optional<CompletableFuture<RunResult>> tryRunWaiting(RunRequest request) throws InterruptedException {
+        Optional<CompletableFuture<RunResult>> here = local.tryRun(request);
+        if (here.isPresent()) {
+            return here;
+        }
+        List<InvokerDirectory.Entry> candidates = peersWithRoom(request);
+        if (candidates.isEmpty()) {
+            return local.tryRunWaiting(request);
+        }
+        return Optional.of(placeOn(request, candidates, 0, true));
+    }
+
+    private List<InvokerDirectory.Entry> peersWithRoom(RunRequest request) {
+        int need = request.limits().memoryMb();
+        return directory.peers().stream().filter(p -> p.freeMb() - placedSince(p).mb.get() >= need).toList();
+    }
+
+    /** Every peer refused it (their published room was gone): wait here, on a thread of its own, or fail as the region being full. */
+    private CompletableFuture<RunResult> waitHere(RunRequest request) {
+        CompletableFuture<RunResult> done = new CompletableFuture<>();
+        Thread.ofVirtual().name("petrel-wait-" + request.activationId()).start(() -> {
+            try {
+                local.tryRunWaiting(request).ifPresentOrElse(run -> run.whenComplete((r, t) -> done.complete(r != null ? r
+                        : failure(request, "The activation failed in zone " + zone + ": " + t))),
+                        () -> done.complete(failure(request, Invocations.NO_CAPACITY)));
+            } catch (InterruptedException e) {
+                done.complete(failure(request, Invocations.NO_CAPACITY));
+            }
+        });
+        return done;
+    }
+
+    private CompletableFuture<RunResult> placeOn(RunRequest request, List<InvokerDirectory.Entry> peers, int i, boolean wait) {
         if (i >= peers.size()) {
-            return CompletableFuture.completedFuture(failure(request, Invocations.NO_CAPACITY));
+            return wait ? waitHere(request) : CompletableFuture.completedFuture(failure(request, Invocations.NO_CAPACITY));
         }
         InvokerDirectory.Entry peer = peers.get(i);
         placedSince(peer).mb.addAndGet(request.limits().memoryMb());
@@ -107,7 +143,7 @@ public final class RegionRunner implements ActionRunner {
                         + ": the zone failed while the action ran, and the action may have run."));
             }
             if (response.statusCode() == 503) {
-                return placeOn(request, peers, i + 1);
+                return placeOn(request, peers, i + 1, wait);
             }
             try {
                 if (response.statusCode() != 200) {

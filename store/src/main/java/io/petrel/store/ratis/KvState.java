@@ -25,6 +25,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -50,6 +51,16 @@ final class KvState implements AutoCloseable {
     private static final byte[] CF_LEASES = "leases".getBytes(StandardCharsets.UTF_8);
     /** The applied log kept for the backup archive: index -> [term][revision after][clock][flags][log data]. */
     private static final byte[] CF_JOURNAL = "journal".getBytes(StandardCharsets.UTF_8);
+    /**
+     * Which keys each lease holds: [lease id][key] -> nothing. On disk, not in memory: activation
+     * records hold a retention lease each, and a zone kept every such key in its heap until the lease
+     * ran out (hours), which under steady invocations grew the heap without bound and its pauses cost
+     * the leader its term.
+     */
+    private static final byte[] CF_LEASE_KEYS = "leasekeys".getBytes(StandardCharsets.UTF_8);
+    /** Set once {@link #CF_LEASE_KEYS} holds every leased key (a state written before it existed is indexed on open). */
+    private static final byte[] K_LEASE_INDEX = bytes("leaseIndex");
+    private static final byte[] NOTHING = new byte[0];
     private static final byte[] K_ARCHIVED = bytes("archived");
     private static final byte[] K_APPLIED = bytes("applied");
     private static final byte[] K_REVISION = bytes("revision");
@@ -66,6 +77,8 @@ final class KvState implements AutoCloseable {
     private final ColumnFamilyHandle meta;
     private final ColumnFamilyHandle leases;
     private final ColumnFamilyHandle journal;
+    /** Null in a read-only state opened from a copy made before the index existed. */
+    private final ColumnFamilyHandle leaseKeys;
     private final WriteOptions writeOptions;
     /** Bytes the journal may hold before its oldest entries go unarchived; 0 keeps no journal. */
     private final long journalBudget;
@@ -78,7 +91,6 @@ final class KvState implements AutoCloseable {
     private long leaseTerm;
     private long nextLease;
     private final Map<Long, LeaseState> leaseTable = new HashMap<>();
-    private final Map<Long, Set<String>> leaseKeys = new HashMap<>();
     private volatile long archivedIndex;
     private volatile RegionState region = RegionState.SOLO;
     private volatile long journalFirst = -1;
@@ -103,6 +115,7 @@ final class KvState implements AutoCloseable {
         this.meta = handles.get(1);
         this.leases = handles.get(2);
         this.journal = handles.get(3);
+        this.leaseKeys = handles.size() > 4 ? handles.get(4) : null;
         this.journalBudget = journalBudget;
         // The Raft log is fsynced and replays whatever the WAL lost, so RocksDB need not sync.
         this.writeOptions = new WriteOptions().setSync(false);
@@ -144,11 +157,15 @@ final class KvState implements AutoCloseable {
                 .setMaxOpenFiles(256)
                 .setKeepLogFileNum(3)
                 .setMaxTotalWalSize(64L * 1024 * 1024);
-        List<ColumnFamilyDescriptor> descriptors = List.of(
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>(List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(CF_META, cfOptions),
                 new ColumnFamilyDescriptor(CF_LEASES, cfOptions),
-                new ColumnFamilyDescriptor(CF_JOURNAL, cfOptions));
+                new ColumnFamilyDescriptor(CF_JOURNAL, cfOptions)));
+        // Read-only, a missing family cannot be created: a copy made before the lease index opens without it.
+        if (!readOnly || hasColumnFamily(dir, CF_LEASE_KEYS)) {
+            descriptors.add(new ColumnFamilyDescriptor(CF_LEASE_KEYS, cfOptions));
+        }
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db;
         try {
@@ -165,7 +182,7 @@ final class KvState implements AutoCloseable {
             if (verify) {
                 db.verifyChecksum();
             }
-            state.load();
+            state.load(readOnly);
         } catch (RocksDBException | RuntimeException e) {
             state.close();
             throw e;
@@ -173,7 +190,13 @@ final class KvState implements AutoCloseable {
         return state;
     }
 
-    private void load() throws RocksDBException {
+    private static boolean hasColumnFamily(Path dir, byte[] name) throws RocksDBException {
+        try (org.rocksdb.Options options = new org.rocksdb.Options()) {
+            return RocksDB.listColumnFamilies(options, dir.toString()).stream().anyMatch(f -> java.util.Arrays.equals(f, name));
+        }
+    }
+
+    private void load(boolean readOnly) throws RocksDBException {
         byte[] applied = db.get(meta, K_APPLIED);
         if (applied != null) {
             ByteBuffer b = ByteBuffer.wrap(applied);
@@ -203,14 +226,54 @@ final class KvState implements AutoCloseable {
                 leaseTable.put(ByteBuffer.wrap(it.key()).getLong(), new LeaseState(v.getLong(), v.getLong()));
             }
         }
+        if (!readOnly && db.get(meta, K_LEASE_INDEX) == null) {
+            indexLeasedKeys();
+        }
+    }
+
+    /** Builds the lease index of a state written before it existed, once, in bounded batches. */
+    private void indexLeasedKeys() throws RocksDBException {
+        long indexed = 0;
         try (RocksIterator it = db.newIterator(data)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                long lease = ByteBuffer.wrap(it.value()).getLong(24);
-                if (lease != 0) {
-                    leaseKeys.computeIfAbsent(lease, l -> new LinkedHashSet<>()).add(new String(it.key(), StandardCharsets.UTF_8));
+            WriteBatch wb = new WriteBatch();
+            try {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    long lease = ByteBuffer.wrap(it.value()).getLong(24);
+                    if (lease != 0) {
+                        wb.put(leaseKeys, leaseKey(lease, it.key()), NOTHING);
+                        if (++indexed % 10_000 == 0) {
+                            db.write(writeOptions, wb);
+                            wb.close();
+                            wb = new WriteBatch();
+                        }
+                    }
                 }
+                wb.put(meta, K_LEASE_INDEX, longBytes(1));
+                db.write(writeOptions, wb);
+            } finally {
+                wb.close();
             }
         }
+        db.flushWal(true);
+    }
+
+    private static byte[] leaseKey(long lease, byte[] key) {
+        return ByteBuffer.allocate(8 + key.length).putLong(lease).put(key).array();
+    }
+
+    /** The keys lease {@code lease} holds on disk, in key order. */
+    private List<String> leasedKeys(long lease) {
+        List<String> keys = new ArrayList<>();
+        byte[] from = longBytes(lease);
+        try (org.rocksdb.Slice upper = new org.rocksdb.Slice(longBytes(lease + 1));
+             ReadOptions ro = new ReadOptions().setIterateUpperBound(upper);
+             RocksIterator it = db.newIterator(leaseKeys, ro)) {
+            for (it.seek(from); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                keys.add(new String(k, 8, k.length - 8, StandardCharsets.UTF_8));
+            }
+        }
+        return keys;
     }
 
     long appliedTerm() {
@@ -283,6 +346,19 @@ final class KvState implements AutoCloseable {
                     wb.delete(data, key);
                 } else {
                     wb.put(data, key, e.getValue());
+                }
+            }
+            for (long dropped : batch.indexDropped) {
+                wb.deleteRange(leaseKeys, longBytes(dropped), longBytes(dropped + 1));
+            }
+            for (Map.Entry<Long, Set<String>> e : batch.indexRemoved.entrySet()) {
+                for (String key : e.getValue()) {
+                    wb.delete(leaseKeys, leaseKey(e.getKey(), bytes(key)));
+                }
+            }
+            for (Map.Entry<Long, Set<String>> e : batch.indexAdded.entrySet()) {
+                for (String key : e.getValue()) {
+                    wb.put(leaseKeys, leaseKey(e.getKey(), bytes(key)), NOTHING);
                 }
             }
             for (Map.Entry<Long, LeaseState> e : batch.leases.entrySet()) {
@@ -675,11 +751,11 @@ final class KvState implements AutoCloseable {
                 Record rec = new Record(old == null ? rev : old.createRevision, rev, old == null ? 1 : old.version + 1,
                         op.leaseId(), op.value());
                 batch.write(op.key(), rec);
-                relinkLease(op.key(), old == null ? 0 : old.leaseId, op.leaseId());
+                relinkLease(batch, op.key(), old == null ? 0 : old.leaseId, op.leaseId());
                 batch.events.add(new WatchEvent(WatchEvent.Type.PUT, rec.toKeyValue(op.key()), rev, WatchEvent.Cause.CLIENT));
             } else if (old != null) {
                 batch.write(op.key(), null);
-                relinkLease(op.key(), old.leaseId, 0);
+                relinkLease(batch, op.key(), old.leaseId, 0);
                 batch.events.add(new WatchEvent(WatchEvent.Type.DELETE, old.toKeyValue(op.key()), rev, WatchEvent.Cause.CLIENT));
                 deleted = true;
             }
@@ -687,18 +763,22 @@ final class KvState implements AutoCloseable {
         return WriteResult.ok(rev, deleted);
     }
 
-    private void relinkLease(String key, long oldLease, long newLease) {
+    private void relinkLease(Batch batch, String key, long oldLease, long newLease) {
         if (oldLease == newLease) {
             return;
         }
         if (oldLease != 0) {
-            Set<String> keys = leaseKeys.get(oldLease);
-            if (keys != null) {
-                keys.remove(key);
+            Set<String> added = batch.indexAdded.get(oldLease);
+            if (added == null || !added.remove(key)) {
+                batch.indexRemoved.computeIfAbsent(oldLease, l -> new HashSet<>()).add(key);
             }
         }
         if (newLease != 0) {
-            leaseKeys.computeIfAbsent(newLease, l -> new LinkedHashSet<>()).add(key);
+            Set<String> removed = batch.indexRemoved.get(newLease);
+            if (removed != null) {
+                removed.remove(key);
+            }
+            batch.indexAdded.computeIfAbsent(newLease, l -> new LinkedHashSet<>()).add(key);
         }
     }
 
@@ -730,8 +810,13 @@ final class KvState implements AutoCloseable {
             return WriteResult.leaseNotFound(leaseId);
         }
         batch.putLease(leaseId, null);
-        Set<String> keys = leaseKeys.remove(leaseId);
-        if (keys != null && !keys.isEmpty()) {
+        Set<String> keys = new LinkedHashSet<>(leasedKeys(leaseId));
+        keys.removeAll(batch.indexRemoved.getOrDefault(leaseId, Set.of()));
+        keys.addAll(batch.indexAdded.getOrDefault(leaseId, Set.of()));
+        batch.indexDropped.add(leaseId);
+        batch.indexAdded.remove(leaseId);
+        batch.indexRemoved.remove(leaseId);
+        if (!keys.isEmpty()) {
             long rev = ++batch.revision;
             for (String key : keys) {
                 Record old = batch.read(key);
@@ -759,6 +844,10 @@ final class KvState implements AutoCloseable {
     private final class Batch {
         final Map<String, byte[]> data = new TreeMap<>();
         final Map<Long, LeaseState> leases = new HashMap<>();
+        /** Changes to the lease index: keys newly held, keys let go, and leases whose whole index goes. */
+        final Map<Long, Set<String>> indexAdded = new HashMap<>();
+        final Map<Long, Set<String>> indexRemoved = new HashMap<>();
+        final Set<Long> indexDropped = new java.util.TreeSet<>();
         final List<WatchEvent> events = new ArrayList<>();
         long revision = KvState.this.revision;
         RegionState region = KvState.this.region;
@@ -907,6 +996,9 @@ final class KvState implements AutoCloseable {
         meta.close();
         leases.close();
         journal.close();
+        if (leaseKeys != null) {
+            leaseKeys.close();
+        }
         db.close();
         dbOptions.close();
         cfOptions.close();
