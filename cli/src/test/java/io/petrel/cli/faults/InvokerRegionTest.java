@@ -32,12 +32,15 @@ import static org.awaitility.Awaitility.await;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class InvokerRegionTest {
+    private static final long CAPACITY_WAIT_MS = 4_000;
     private RegionHarness region;
     private Tenant tenant;
 
     @BeforeAll
     void startRegion() throws Exception {
-        region = RegionHarness.start(Map.of("invoker.memory.mb", "512", "invoker.prewarm", "nodejs:default=0"));
+        // A full region queues an activation for 4 s before the 503 (10 s by default), so that a test can see both.
+        region = RegionHarness.start(Map.of("invoker.memory.mb", "512", "invoker.prewarm", "nodejs:default=0",
+                "invoker.capacity.wait.ms", String.valueOf(CAPACITY_WAIT_MS)));
         tenant = Tenant.create(region, "busy");
         Tenant.limits(region, "busy", "{\"invocationsPerMinute\":100000,\"concurrentInvocations\":1000}");
         put("hold", "function main(p) { return new Promise(r => setTimeout(() => r({held: p.ms}), p.ms)); }", 256);
@@ -106,21 +109,31 @@ class InvokerRegionTest {
 
     @Test
     @Order(2)
-    void aFullZonePlacesOnAnotherAndAFullRegionAnswers503() throws Exception {
+    void aFullZonePlacesOnAnotherAndAFullRegionQueuesThenAnswers503() throws Exception {
         List<String> ids = new ArrayList<>();
-        // 3 zones x 512 MB: six 256 MB actions fill the region; all are sent to zone a.
+        // 3 zones x 512 MB: six 256 MB actions fill the region for 6 s; all are sent to zone a.
         for (int i = 0; i < 6; i++) {
-            Tenant.Answer r = tenant.call("POST", url("a", "/actions/hold"), "{\"ms\":4000}");
+            Tenant.Answer r = tenant.call("POST", url("a", "/actions/hold"), "{\"ms\":6000}");
             assertThat(r.status()).as("activation " + i + ": " + r.body()).isEqualTo(202);
             ids.add(r.json().path("activationId").asText());
         }
+        long asked = System.nanoTime();
         Tenant.Answer full = tenant.call("POST", url("a", "/actions/hold?blocking=true"), "{\"ms\":10}");
+        long refusedAfterMs = (System.nanoTime() - asked) / 1_000_000;
         assertThat(full.status()).as(full.body()).isEqualTo(503);
         assertThat(full.json().path("error").asText()).contains("no capacity");
+        assertThat(refusedAfterMs).as("ms the activation waited for room before the 503").isGreaterThanOrEqualTo(CAPACITY_WAIT_MS - 100);
+        // The holds end about 6 s after they began; one that asks about 4 s in waits for the first container to be free.
+        long waitStarted = System.nanoTime();
+        Tenant.Answer queued = tenant.call("POST", url("a", "/actions/hold?blocking=true&result=true"), "{\"ms\":10}");
+        long waitedMs = (System.nanoTime() - waitStarted) / 1_000_000;
+        System.out.printf("MEASURED a full region refused an activation after %d ms (capacity wait %d ms); one that came later waited "
+                + "%d ms for a container and ran%n", refusedAfterMs, CAPACITY_WAIT_MS, waitedMs);
+        assertThat(queued.status()).as("queued until a container was free: " + queued.body()).isEqualTo(200);
         for (String id : ids) {
             JsonNode done = activation("a", id, Duration.ofSeconds(30));
             assertThat(done.path("response").path("success").asBoolean()).as(done.toString()).isTrue();
-            assertThat(done.path("response").path("result").path("held").asInt()).isEqualTo(4000);
+            assertThat(done.path("response").path("result").path("held").asInt()).isEqualTo(6000);
         }
         Tenant.Answer again = tenant.call("POST", url("a", "/actions/hold?blocking=true&result=true"), "{\"ms\":10}");
         assertThat(again.status()).as("the region has room again: " + again.body()).isEqualTo(200);
