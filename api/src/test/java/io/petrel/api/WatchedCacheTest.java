@@ -1,6 +1,7 @@
 package io.petrel.api;
 
 import io.petrel.store.Expect;
+import io.petrel.store.ForwardingStore;
 import io.petrel.store.KeyValue;
 import io.petrel.store.Lease;
 import io.petrel.store.Op;
@@ -78,12 +79,11 @@ class WatchedCacheTest {
     }
 
     /** The real store, counting its reads. */
-    private static final class CountedReads implements Store {
-        private final Store real;
+    private static final class CountedReads extends ForwardingStore {
         private final AtomicInteger reads = new AtomicInteger();
 
         CountedReads(Store real) {
-            this.real = real;
+            super(real);
         }
 
         int reads() {
@@ -93,52 +93,7 @@ class WatchedCacheTest {
         @Override
         public Read<Optional<KeyValue>> get(String key, ReadConsistency consistency) {
             reads.incrementAndGet();
-            return real.get(key, consistency);
-        }
-
-        @Override
-        public ScanPage scan(ScanRequest request) {
-            return real.scan(request);
-        }
-
-        @Override
-        public boolean delete(String key, Expect expect) {
-            return real.delete(key, expect);
-        }
-
-        @Override
-        public long commit(List<Op> ops) {
-            return real.commit(ops);
-        }
-
-        @Override
-        public Lease grantLease(Duration ttl) {
-            return real.grantLease(ttl);
-        }
-
-        @Override
-        public Lease keepAlive(long leaseId) {
-            return real.keepAlive(leaseId);
-        }
-
-        @Override
-        public boolean revokeLease(long leaseId) {
-            return real.revokeLease(leaseId);
-        }
-
-        @Override
-        public Watch watch(String prefix, WatchListener listener) {
-            return real.watch(prefix, listener);
-        }
-
-        @Override
-        public long revision() {
-            return real.revision();
-        }
-
-        @Override
-        public void close() {
-            // the real store belongs to the test
+            return super.get(key, consistency);
         }
     }
 }

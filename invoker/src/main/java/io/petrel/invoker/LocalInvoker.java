@@ -70,28 +70,32 @@ public final class LocalInvoker implements ActionRunner, AutoCloseable {
 
     @Override
     public Optional<CompletableFuture<RunResult>> tryRun(RunRequest request) {
-        requireNonNull(request, "request");
-        RunRequest canonical;
-        Optional<Lease> placed;
         try {
-            canonical = withCanonicalKind(request);
-            placed = pool.acquire(canonical);
-        } catch (RuntimeException e) {
-            log.warn("zone {}: placing activation {} of {} failed", zone, request.activationId(), request.actionName(), e);
-            return Optional.of(CompletableFuture.completedFuture(internalError(reason(e))));
+            return place(request, pool::acquire);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException("placement without waiting was interrupted", e); // acquire never waits
         }
-        return placed.map(lease -> start(canonical, lease));
     }
 
     /** Waits in this zone's pool for room, up to its capacity wait ({@code invoker.capacity.wait.ms}). */
     @Override
     public Optional<CompletableFuture<RunResult>> tryRunWaiting(RunRequest request) throws InterruptedException {
+        return place(request, pool::acquireWithin);
+    }
+
+    /** How the pool is asked for a lease: at once, or waiting for room. */
+    @FunctionalInterface
+    private interface Placement {
+        Optional<Lease> acquire(RunRequest request) throws InterruptedException;
+    }
+
+    private Optional<CompletableFuture<RunResult>> place(RunRequest request, Placement placement) throws InterruptedException {
         requireNonNull(request, "request");
         RunRequest canonical;
         Optional<Lease> placed;
         try {
             canonical = withCanonicalKind(request);
-            placed = pool.acquireWithin(canonical);
+            placed = placement.acquire(canonical);
         } catch (RuntimeException e) {
             log.warn("zone {}: placing activation {} of {} failed", zone, request.activationId(), request.actionName(), e);
             return Optional.of(CompletableFuture.completedFuture(internalError(reason(e))));

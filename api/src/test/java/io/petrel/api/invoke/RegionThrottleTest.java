@@ -2,6 +2,7 @@ package io.petrel.api.invoke;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.petrel.store.ForwardingStore;
 import io.petrel.store.KeyValue;
 import io.petrel.store.Lease;
 import io.petrel.store.Op;
@@ -65,13 +66,12 @@ class RegionThrottleTest {
     }
 
     /** The real store, whose reads wait a while once asked to: a store far behind its leader. */
-    private static final class SlowReads implements Store {
-        private final Store real;
+    private static final class SlowReads extends ForwardingStore {
         private volatile long delayMillis;
         private volatile boolean reading;
 
         SlowReads(Store real) {
-            this.real = real;
+            super(real);
         }
 
         void delayReads(Duration delay) {
@@ -92,52 +92,7 @@ class RegionThrottleTest {
             } finally {
                 reading = false;
             }
-            return real.get(key, consistency);
-        }
-
-        @Override
-        public ScanPage scan(ScanRequest request) {
-            return real.scan(request);
-        }
-
-        @Override
-        public boolean delete(String key, io.petrel.store.Expect expect) {
-            return real.delete(key, expect);
-        }
-
-        @Override
-        public long commit(List<Op> ops) {
-            return real.commit(ops);
-        }
-
-        @Override
-        public Lease grantLease(Duration ttl) {
-            return real.grantLease(ttl);
-        }
-
-        @Override
-        public Lease keepAlive(long leaseId) {
-            return real.keepAlive(leaseId);
-        }
-
-        @Override
-        public boolean revokeLease(long leaseId) {
-            return real.revokeLease(leaseId);
-        }
-
-        @Override
-        public Watch watch(String prefix, WatchListener listener) {
-            return real.watch(prefix, listener);
-        }
-
-        @Override
-        public long revision() {
-            return real.revision();
-        }
-
-        @Override
-        public void close() {
-            // the real store belongs to the test
+            return super.get(key, consistency);
         }
     }
 }
