@@ -112,7 +112,7 @@ class GatewayProxyTest {
         assertThat(read.statusCode()).isEqualTo(200);
         assertThat(read.headers().firstValue("X-Petrel-Zone")).isNotEqualTo(Optional.of("a"));
         HttpResponse<String> write = send("PUT", "/api/v1/namespaces/_/actions/x", "{\"exec\":{}}", "req-2");
-        assertThat(write.statusCode()).isEqualTo(200);
+        assertThat(write.statusCode()).as(write.body()).isEqualTo(200);
         assertThat(write.headers().firstValue("X-Request-ID")).hasValue("req-2");
         assertThat(write.body()).isEqualTo("{\"exec\":{}}");
 
