@@ -21,7 +21,7 @@ import static java.util.Objects.requireNonNull;
  * retention and the retention plus one bucket, the number of live leases stays bounded (about
  * retention / bucket), and expiry happens at the same log position on every replica.
  *
- * <p>A bucket's lease id is kept under {@code actlease/<bucket start>}, bound to the lease itself;
+ * <p>A bucket's lease id is kept under {@code actlease/<retention ms>/<bucket start>}, bound to the lease itself;
  * a zone that finds no lease for the current bucket grants one and races to record it, and the
  * loser revokes its own and uses the winner's.
  */
@@ -74,25 +74,35 @@ final class RetentionLeases {
         if (b != null && b.leaseId() == leaseId) {
             current.compareAndSet(b, null);
             try {
-                store.delete(PREFIX + b.start(), Expect.any());
+                store.delete(key(b.start()), Expect.any());
             } catch (RuntimeException e) {
                 // The key went with its lease or will; the next write grants a new one either way.
             }
         }
     }
 
+    /**
+     * A bucket's key names the retention its lease was granted for: zones (or an API in a test) with
+     * another retention must not find and use that lease. With only the start in the key, a 2 s
+     * retention's bucket that began on the same millisecond as a 1 h retention's bucket took the
+     * hour-long lease, and its records outlived their retention (ActivationsApiTest, about 1 run in 60).
+     */
+    private String key(long start) {
+        return PREFIX + retention.toMillis() + "/" + start;
+    }
+
     private Optional<Long> find(long start) {
-        return store.get(PREFIX + start).map(KeyValue::value).map(v -> ByteBuffer.wrap(v).getLong());
+        return store.get(key(start)).map(KeyValue::value).map(v -> ByteBuffer.wrap(v).getLong());
     }
 
     private long create(long start) {
         Lease lease = store.grantLease(retention.plusMillis(bucketMillis));
         try {
-            store.put(PREFIX + start, ByteBuffer.allocate(8).putLong(lease.id()).array(), Expect.absent(), lease.id());
+            store.put(key(start), ByteBuffer.allocate(8).putLong(lease.id()).array(), Expect.absent(), lease.id());
             return lease.id();
         } catch (ConflictException e) {
             store.revokeLease(lease.id());
-            return find(start).orElseThrow(() -> new IllegalStateException("bucket lease " + PREFIX + start + " vanished"));
+            return find(start).orElseThrow(() -> new IllegalStateException("bucket lease " + key(start) + " vanished"));
         }
     }
 }
