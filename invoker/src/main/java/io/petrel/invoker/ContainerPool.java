@@ -127,7 +127,8 @@ public final class ContainerPool implements AutoCloseable {
      * lease holds its slot until {@link Lease#release}.
      */
     public Optional<Lease> acquire(RunRequest request) {
-        return acquire(request, true);
+        requireNonNull(request, "request");
+        return acquire(ActionKey.of(request), request, true);
     }
 
     /**
@@ -136,7 +137,9 @@ public final class ContainerPool implements AutoCloseable {
      * when {@code maxWaiting} activations wait already, or when the action could never fit.
      */
     public Optional<Lease> acquireWithin(RunRequest request) throws InterruptedException {
-        Optional<Lease> now = acquire(request, false);
+        requireNonNull(request, "request");
+        ActionKey key = ActionKey.of(request); // once: the digest reads the code, which may be megabytes
+        Optional<Lease> now = acquire(key, request, false);
         if (now.isPresent() || config.capacityWait().isZero()) {
             countRejectionIf(now.isEmpty());
             return now;
@@ -162,7 +165,7 @@ public final class ContainerPool implements AutoCloseable {
                 } finally {
                     lock.unlock();
                 }
-                Optional<Lease> placed = acquire(request, false);
+                Optional<Lease> placed = acquire(key, request, false);
                 if (placed.isPresent()) {
                     return placed;
                 }
@@ -207,9 +210,8 @@ public final class ContainerPool implements AutoCloseable {
         roomFreed.signalAll();
     }
 
-    private Optional<Lease> acquire(RunRequest request, boolean countRejection) {
-        requireNonNull(request, "request");
-        ActionKey key = ActionKey.of(request); // the digest reads the code: outside the lock
+    /** {@code key} is {@code ActionKey.of(request)}, computed by the caller outside the lock: the digest reads the code. */
+    private Optional<Lease> acquire(ActionKey key, RunRequest request, boolean countRejection) {
         List<PooledContainer> victims = new ArrayList<>();
         Lease lease;
         lock.lock();
